@@ -1,0 +1,68 @@
+package dataset
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// realDataDir returns the directory of real dataset copies named by
+// FEDACTOR_DATA, skipping the test when it is unset. A relative value that
+// does not exist from the package directory (where go test runs) is taken
+// relative to the module root, so FEDACTOR_DATA=../shared/datasets works
+// for `go test ./...` run from the repository root.
+func realDataDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv(EnvDataDir)
+	if dir == "" {
+		t.Skipf("%s not set; set it to a directory holding mnist/ and fashion-mnist/", EnvDataDir)
+	}
+	if _, err := os.Stat(dir); err != nil && !filepath.IsAbs(dir) {
+		if _, err2 := os.Stat(filepath.Join("..", dir)); err2 == nil {
+			return filepath.Join("..", dir)
+		}
+	}
+	return dir
+}
+
+func TestLoadReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decompressing the real datasets takes ~20 s under -race -short")
+	}
+	dir := realDataDir(t)
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			d, err := Load(name, Options{Dir: dir, CacheDir: t.TempDir(), SystemDir: t.TempDir(), Offline: true})
+			if err != nil {
+				t.Fatalf("Load(%q): %v", name, err)
+			}
+			for _, c := range []struct {
+				set  *Set
+				want int
+			}{{d.Train, 60000}, {d.Test, 10000}} {
+				s := c.set
+				if s.Len() != c.want || s.Rows != 28 || s.Cols != 28 || s.InputSize() != 784 || len(s.Images) != c.want*784 {
+					t.Fatalf("set of %d images of %dx%d (%d bytes), want %d of 28x28", s.Len(), s.Rows, s.Cols, len(s.Images), c.want)
+				}
+				hist := LabelHistogram(s.Labels, [][]int{Subsample(s.Len(), 0, nil)}, s.Classes())[0]
+				for class, n := range hist {
+					if n < c.want/12 || n > c.want/8 {
+						t.Errorf("%d examples of class %d out of %d", n, class, c.want)
+					}
+				}
+				x := make([]float32, s.InputSize())
+				var sum float32
+				for i := range 100 {
+					s.Read(i, x)
+					for _, v := range x {
+						sum += v
+					}
+				}
+				if mean := sum / float32(100*len(x)); mean < 0.05 || mean > 0.5 {
+					t.Errorf("mean pixel %.3f", mean)
+				}
+			}
+		})
+	}
+}
