@@ -1,0 +1,67 @@
+package actors
+
+import (
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+)
+
+// env is what the parties of one run share besides their messages: how to
+// find a party by name, the cores they train on and the traffic counter.
+// None of it carries secrets.
+type env struct {
+	fed     *Federation
+	pid     func(name string) *actor.PID
+	cores   *cores
+	traffic *traffic
+}
+
+// send counts msg's serialized size under its kind and sends it to the
+// party called to.
+func (e *env) send(ctx actor.SenderContext, to string, msg proto.Message) {
+	e.traffic.add(msg)
+	ctx.Send(e.pid(to), msg)
+}
+
+// traffic counts the bytes of every message sent, by kind (the message
+// type's name). It is safe for concurrent use.
+type traffic struct {
+	mu    sync.Mutex
+	bytes map[string]int64
+}
+
+func newTraffic() *traffic { return &traffic{bytes: map[string]int64{}} }
+
+func (t *traffic) add(msg proto.Message) {
+	n := int64(proto.Size(msg))
+	kind := string(msg.ProtoReflect().Descriptor().Name())
+	t.mu.Lock()
+	t.bytes[kind] += n
+	t.mu.Unlock()
+}
+
+// snapshot returns a copy of the counts so far.
+func (t *traffic) snapshot() map[string]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := make(map[string]int64, len(t.bytes))
+	for k, v := range t.bytes {
+		s[k] = v
+	}
+	return s
+}
+
+// since returns the counts added after the snapshot before, and their sum.
+func (t *traffic) since(before map[string]int64) (map[string]int64, int64) {
+	now := t.snapshot()
+	var total int64
+	for k, v := range now {
+		now[k] = v - before[k]
+		if now[k] == 0 {
+			delete(now, k)
+		}
+		total += now[k]
+	}
+	return now, total
+}

@@ -1,0 +1,193 @@
+package actors
+
+import (
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/fedactor/fedactor/actors/policy"
+	"github.com/fedactor/fedactor/crypto"
+	"github.com/fedactor/fedactor/nn"
+)
+
+// DefaultDeadline is how long a round waits for data owners when
+// Federation.Deadline is zero.
+const DefaultDeadline = 10 * time.Minute
+
+// Federation describes one federated training run: the parties, their data
+// and the protocol's settings. Zero fields take the defaults documented on
+// them.
+type Federation struct {
+	// Scheme protects updates; it must be configured for len(Owners)
+	// owners and Model's parameter count.
+	Scheme crypto.Scheme
+	// Strategy aggregates at the model owner; nil means FedAvg.
+	Strategy policy.Strategy
+	// Model is the initial global model. Every data owner trains a copy.
+	Model *nn.Model
+	// Owners are the data owners, in index order.
+	Owners []Owner
+	// Test is the model owner's test set (TestIndices nil means all of it).
+	Test        nn.Source
+	TestIndices []int
+
+	// Rounds of federated training (at least 1).
+	Rounds int
+	// Train configures local training on every data owner.
+	Train TrainConfig
+	// Cores the data owners share; 0 means runtime.GOMAXPROCS(0).
+	Cores int
+	// Deadline bounds each round's wait for data owners; 0 means
+	// DefaultDeadline. Owners that miss it are recorded as dropped.
+	Deadline time.Duration
+	// Seed seeds every owner's shuffles and dropout masks.
+	Seed uint64
+	// Rand is the entropy for keys, shares and masks; nil means crypto/rand.
+	Rand io.Reader
+	// Logger receives debug and warning records; nil discards them.
+	Logger *slog.Logger
+	// OnRound, if set, is called by the model owner after every round.
+	OnRound func(RoundMetrics)
+}
+
+// Owner is one data owner: its name and its private shard.
+type Owner struct {
+	Name string
+	// Data and Indices are the owner's shard (Indices nil means all of Data).
+	Data    nn.Source
+	Indices []int
+	// Drop, if set, is asked at the start of every round; when it returns
+	// true the owner trains but does not send its update, as if it had
+	// dropped out (used to test deadlines and dropouts).
+	Drop func(round int) bool
+}
+
+// TrainConfig is the local training every data owner runs per round.
+type TrainConfig struct {
+	// Epochs of local training per round; 0 means 1.
+	Epochs int
+	// BatchSize; 0 means 128.
+	BatchSize int
+	// Optimizer is "adam" (default) or "sgd".
+	Optimizer string
+	// LR is the learning rate; 0 means 1e-3 for adam and 0.01 for sgd.
+	LR float64
+	// Momentum for sgd.
+	Momentum float64
+	// ResetOptimizer starts each round with fresh optimizer state instead
+	// of keeping the owner's state from its previous round.
+	ResetOptimizer bool
+}
+
+func (t TrainConfig) withDefaults() TrainConfig {
+	if t.Epochs == 0 {
+		t.Epochs = 1
+	}
+	if t.BatchSize == 0 {
+		t.BatchSize = 128
+	}
+	if t.Optimizer == "" {
+		t.Optimizer = "adam"
+	}
+	if t.LR == 0 {
+		t.LR = 1e-3
+		if t.Optimizer == "sgd" {
+			t.LR = 0.01
+		}
+	}
+	return t
+}
+
+// newOptimizer returns a fresh optimizer for t.
+func (t TrainConfig) newOptimizer() (nn.Optimizer, error) {
+	switch t.Optimizer {
+	case "adam":
+		return nn.NewAdam(t.LR), nil
+	case "sgd":
+		return &nn.SGD{LR: t.LR, Momentum: t.Momentum}, nil
+	}
+	return nil, fmt.Errorf("unknown optimizer %q (valid: adam, sgd)", t.Optimizer)
+}
+
+// withDefaults validates f and fills in its defaults.
+func (f Federation) withDefaults() (Federation, error) {
+	switch {
+	case f.Scheme == nil:
+		return f, errors.New("actors: federation has no scheme")
+	case f.Model == nil:
+		return f, errors.New("actors: federation has no model")
+	case len(f.Owners) == 0:
+		return f, errors.New("actors: federation has no data owners")
+	case f.Test == nil:
+		return f, errors.New("actors: federation has no test set")
+	case f.Rounds < 1:
+		return f, fmt.Errorf("actors: %d rounds, need at least 1", f.Rounds)
+	case f.Deadline < 0:
+		return f, fmt.Errorf("actors: negative deadline %v", f.Deadline)
+	}
+	seen := map[string]bool{SecureWorkerName: true, ModelOwnerName: true}
+	for i, o := range f.Owners {
+		if o.Name == "" || seen[o.Name] {
+			return f, fmt.Errorf("actors: owner %d: name %q is empty or taken", i, o.Name)
+		}
+		seen[o.Name] = true
+		if o.Data == nil {
+			return f, fmt.Errorf("actors: owner %s has no data", o.Name)
+		}
+		if o.Data.InputSize() != f.Model.InputSize() {
+			return f, fmt.Errorf("actors: owner %s: examples of size %d, model takes %d", o.Name, o.Data.InputSize(), f.Model.InputSize())
+		}
+	}
+	if f.Strategy == nil {
+		f.Strategy = policy.FedAvg{}
+	}
+	f.Train = f.Train.withDefaults()
+	if _, err := f.Train.newOptimizer(); err != nil {
+		return f, fmt.Errorf("actors: %w", err)
+	}
+	if f.Cores <= 0 {
+		f.Cores = runtime.GOMAXPROCS(0)
+	}
+	if f.Deadline == 0 {
+		f.Deadline = DefaultDeadline
+	}
+	if f.Rand == nil {
+		f.Rand = crand.Reader
+	}
+	if f.Logger == nil {
+		f.Logger = slog.New(slog.DiscardHandler)
+	}
+	return f, nil
+}
+
+// ownerThreads is the number of training threads per owner: the cores
+// split evenly among the owners that train at once, at least one.
+func (f *Federation) ownerThreads() int {
+	return max(1, f.Cores/min(len(f.Owners), f.Cores))
+}
+
+// ownerIndex returns the index of the owner called name, or -1.
+func (f *Federation) ownerIndex(name string) int {
+	for i, o := range f.Owners {
+		if o.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// grace is how long the steps after a round's deadline (combining, reveal
+// shares) may take: a quarter of the deadline, between 1 s and 1 min.
+func (f *Federation) grace() time.Duration {
+	return min(max(f.Deadline/4, time.Second), time.Minute)
+}
+
+// revealDeadline bounds the secure worker's wait for reveal shares.
+func (f *Federation) revealDeadline() time.Duration { return f.grace() }
+
+// roundDeadline bounds the model owner's wait for a round's aggregate.
+func (f *Federation) roundDeadline() time.Duration { return f.Deadline + 2*f.grace() }

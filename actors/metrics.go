@@ -1,0 +1,37 @@
+package actors
+
+// PartyTimes is the time one party spent in each step of a round, in
+// seconds. Steps a party does not take stay zero.
+type PartyTimes struct {
+	Train, Protect, Combine, Reveal, Evaluate float64
+}
+
+// RoundMetrics is what the model owner records for one round.
+type RoundMetrics struct {
+	Round        int
+	TestAccuracy float64 // fraction in [0, 1]
+	TestLoss     float64
+	// TrainLoss is the mean of the contributing owners' last-epoch losses.
+	TrainLoss float64
+	// Seconds is the round's wall time, from sending the global model to
+	// the end of evaluation.
+	Seconds float64
+	// Train and Protect are means over the contributing owners; Combine is
+	// the slowest holder's; Reveal covers reveal shares and the model
+	// owner's reveal; Evaluate is the model owner's test.
+	Train, Protect, Combine, Reveal, Evaluate float64
+	// Parties holds each party's own times, by name.
+	Parties map[string]PartyTimes
+	// Bytes counts the serialized size of the messages sent this round,
+	// by message kind; BytesSent is their total.
+	Bytes     map[string]int64
+	BytesSent int64
+	// Contributors are the owners whose updates are in the aggregate;
+	// Dropped were expected but missed the deadline or failed.
+	Contributors, Dropped []string
+	// Rejected gives one reason per message a party refused this round.
+	Rejected []string
+	// Err is set when the round produced no aggregate; the global model
+	// is then left unchanged.
+	Err string
+}

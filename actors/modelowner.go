@@ -1,0 +1,328 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/scheduler"
+
+	"github.com/fedactor/fedactor/crypto"
+	"github.com/fedactor/fedactor/nn"
+)
+
+// modelOwner is the model owner's actor. It holds the global model and the
+// crypto.Revealer (the secret key in single-key schemes); it runs set-up,
+// starts every round, reveals the aggregate, applies the strategy,
+// evaluates and records the round.
+type modelOwner struct {
+	*env
+	timers   *scheduler.TimerScheduler
+	cancel   scheduler.CancelFunc
+	revealer crypto.Revealer
+	done     func(*Result, error)
+
+	global    []float64
+	eval      *nn.Model
+	evaluator *nn.Trainer
+	ready     map[string]bool
+	result    Result
+	setupAt   time.Time
+
+	// The current round.
+	round    int32
+	start    time.Time
+	traffic0 map[string]int64
+	partials map[string]*Partial
+	reports  map[string]*OwnerReport
+	rejected []string
+}
+
+// Time-outs the model owner sends itself.
+type (
+	setupDeadline struct{}
+	roundDeadline struct{ round int32 }
+)
+
+// Receive implements actor.Actor.
+func (mo *modelOwner) Receive(ctx actor.Context) {
+	var err error
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		mo.timers = scheduler.NewTimerScheduler(ctx)
+		mo.startSetup(ctx)
+	case *Ready:
+		err = mo.onReady(ctx, m)
+	case *setupDeadline:
+		if mo.round == 0 {
+			var missing []string
+			for _, n := range mo.parties() {
+				if !mo.ready[n] {
+					missing = append(missing, n)
+				}
+			}
+			mo.finish(fmt.Errorf("set-up timed out waiting for %v", missing))
+		}
+	case *OwnerReport:
+		err = mo.onReport(m)
+	case *Partial:
+		err = mo.onPartial(ctx, m)
+	case *roundDeadline:
+		if m.round == mo.round && mo.partials != nil {
+			mo.endRound(ctx, errors.New("round deadline passed before the aggregate was complete"))
+		}
+	}
+	if err != nil {
+		mo.fed.Logger.Warn("model owner rejected a message", "round", mo.round, "err", err)
+		mo.rejected = append(mo.rejected, err.Error())
+	}
+}
+
+func (mo *modelOwner) parties() []string {
+	names := []string{SecureWorkerName}
+	for _, o := range mo.fed.Owners {
+		names = append(names, o.Name)
+	}
+	return names
+}
+
+func (mo *modelOwner) startSetup(ctx actor.Context) {
+	f := mo.fed
+	mo.setupAt = time.Now()
+	mo.global = f.Model.Params(nil)
+	mo.eval = f.Model.Clone()
+	mo.evaluator = &nn.Trainer{Model: mo.eval, BatchSize: 1000, Threads: f.Cores}
+	mo.ready = map[string]bool{}
+	var err error
+	if mo.revealer, err = f.Scheme.NewRevealer(f.Rand); err != nil {
+		mo.finish(fmt.Errorf("set-up: %w", err))
+		return
+	}
+	s := &Setup{Scheme: f.Scheme.Name(), Payload: mo.revealer.Setup()}
+	for _, o := range f.Owners {
+		s.Owners = append(s.Owners, o.Name)
+	}
+	for _, n := range mo.parties() {
+		mo.send(ctx, n, s)
+	}
+	mo.cancel = mo.timers.SendOnce(f.roundDeadline(), ctx.Self(), &setupDeadline{})
+}
+
+func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
+	if mo.round != 0 || !slices.Contains(mo.parties(), m.Sender) {
+		return fmt.Errorf("unexpected ready from %q", m.Sender)
+	}
+	if m.Error != "" {
+		mo.finish(fmt.Errorf("set-up failed at %s: %s", m.Sender, m.Error))
+		return nil
+	}
+	mo.ready[m.Sender] = true
+	if len(mo.ready) == len(mo.parties()) {
+		mo.cancel()
+		mo.result.SetupSeconds = time.Since(mo.setupAt).Seconds()
+		mo.startRound(ctx)
+	}
+	return nil
+}
+
+// startRound sends the global model to every owner and tells the secure
+// worker whom to expect.
+func (mo *modelOwner) startRound(ctx actor.Context) {
+	f := mo.fed
+	mo.round++
+	mo.start = time.Now()
+	mo.traffic0 = mo.traffic.snapshot()
+	mo.partials = map[string]*Partial{}
+	mo.reports = map[string]*OwnerReport{}
+	mo.rejected = nil
+	names := make([]string, len(f.Owners))
+	for i, o := range f.Owners {
+		names[i] = o.Name
+	}
+	mo.send(ctx, SecureWorkerName, &RoundStart{Round: mo.round, Owners: names, DeadlineMs: f.Deadline.Milliseconds()})
+	g := &GlobalModel{Round: mo.round, Weights: mo.global, Epochs: int32(f.Train.Epochs)}
+	for _, n := range names {
+		mo.send(ctx, n, g)
+	}
+	mo.cancel = mo.timers.SendOnce(f.roundDeadline(), ctx.Self(), &roundDeadline{round: mo.round})
+}
+
+func (mo *modelOwner) onReport(m *OwnerReport) error {
+	switch {
+	case m.Round != mo.round || mo.reports == nil:
+		return fmt.Errorf("report from %q for round %d at round %d", m.Sender, m.Round, mo.round)
+	case mo.fed.ownerIndex(m.Sender) < 0:
+		return fmt.Errorf("report from unknown sender %q", m.Sender)
+	case mo.reports[m.Sender] != nil:
+		return fmt.Errorf("duplicate report from %s", m.Sender)
+	}
+	mo.reports[m.Sender] = m
+	return nil
+}
+
+// holders are the parties whose partials the model owner needs.
+func (mo *modelOwner) holders() []string {
+	if !mo.fed.Scheme.Flow().OwnersHold {
+		return []string{SecureWorkerName}
+	}
+	return mo.parties()
+}
+
+func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
+	switch {
+	case m.Round != mo.round || mo.partials == nil:
+		return fmt.Errorf("partial from %q for round %d at round %d", m.Holder, m.Round, mo.round)
+	case !slices.Contains(mo.holders(), m.Holder):
+		return fmt.Errorf("partial from %q, not a holder", m.Holder)
+	case mo.partials[m.Holder] != nil:
+		return fmt.Errorf("duplicate partial from %s", m.Holder)
+	}
+	mo.partials[m.Holder] = m
+	if m.Error != "" {
+		mo.endRound(ctx, fmt.Errorf("%s: %s", m.Holder, m.Error))
+		return nil
+	}
+	w := mo.partials[SecureWorkerName]
+	if w == nil || len(mo.partials) < len(mo.holders()) {
+		return nil
+	}
+	for _, p := range mo.partials {
+		if !slices.Equal(p.Contributors, w.Contributors) {
+			mo.endRound(ctx, fmt.Errorf("%s combined %v, the secure worker %v", p.Holder, p.Contributors, w.Contributors))
+			return nil
+		}
+	}
+	mo.endRound(ctx, nil)
+	return nil
+}
+
+// endRound reveals the aggregate (unless failed is set), updates and
+// evaluates the global model, records the round and starts the next one.
+func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
+	mo.cancel()
+	f := mo.fed
+	rm := RoundMetrics{Round: int(mo.round), Parties: map[string]PartyTimes{}}
+	w := mo.partials[SecureWorkerName]
+	if w != nil {
+		rm.Contributors = w.Contributors
+		rm.Rejected = append(rm.Rejected, w.Rejected...)
+	}
+	err := failed
+	if err == nil {
+		err = mo.reveal(&rm)
+	}
+	if err != nil {
+		rm.Err = err.Error()
+		rm.Contributors = nil
+		f.Logger.Warn("round failed", "round", mo.round, "err", err)
+	}
+	mo.collectTimes(&rm)
+	start := time.Now()
+	mo.cores.acquire(f.Cores)
+	acc, loss, evalErr := mo.evaluator.Evaluate(f.Test, f.TestIndices)
+	mo.cores.release(f.Cores)
+	if evalErr != nil {
+		mo.finish(fmt.Errorf("round %d: evaluate: %w", mo.round, evalErr))
+		return
+	}
+	rm.TestAccuracy, rm.TestLoss = acc, loss
+	rm.Evaluate = time.Since(start).Seconds()
+	mo.addTimes(&rm, ModelOwnerName, PartyTimes{Evaluate: rm.Evaluate, Reveal: rm.Reveal})
+	rm.Rejected = append(rm.Rejected, mo.rejected...)
+	rm.Bytes, rm.BytesSent = mo.traffic.since(mo.traffic0)
+	rm.Seconds = time.Since(mo.start).Seconds()
+	mo.partials, mo.reports = nil, nil
+	mo.result.Rounds = append(mo.result.Rounds, rm)
+	if f.OnRound != nil {
+		f.OnRound(rm)
+	}
+	if int(mo.round) == f.Rounds {
+		mo.result.Final = mo.global
+		mo.finish(nil)
+		return
+	}
+	mo.startRound(ctx)
+}
+
+// reveal turns the round's partials into the next global model.
+func (mo *modelOwner) reveal(rm *RoundMetrics) error {
+	start := time.Now()
+	var partials [][]byte
+	for _, h := range mo.holders()[1:] { // data owners first, in index order
+		partials = append(partials, mo.partials[h].Payload)
+	}
+	w := mo.partials[SecureWorkerName]
+	partials = append(partials, w.Payload)
+	sum, weight, err := mo.revealer.Reveal(partials, w.RevealShare)
+	if err != nil {
+		return fmt.Errorf("reveal: %w", err)
+	}
+	next := make([]float64, len(mo.global))
+	if err := mo.fed.Strategy.Aggregate(next, mo.global, sum, weight); err != nil {
+		return fmt.Errorf("aggregate: %w", err)
+	}
+	if err := mo.eval.SetParams(next); err != nil {
+		return fmt.Errorf("aggregate: %w", err)
+	}
+	mo.global = next
+	rm.Reveal = time.Since(start).Seconds()
+	return nil
+}
+
+// collectTimes fills in the owners' and holders' times and the dropped list.
+func (mo *modelOwner) collectTimes(rm *RoundMetrics) {
+	var n int
+	var trainLoss float64
+	for _, o := range mo.fed.Owners {
+		r := mo.reports[o.Name]
+		if r == nil || r.Error != "" || !slices.Contains(rm.Contributors, o.Name) {
+			rm.Dropped = append(rm.Dropped, o.Name)
+		}
+		if r == nil {
+			continue
+		}
+		mo.addTimes(rm, o.Name, PartyTimes{Train: r.TrainSeconds, Protect: r.ProtectSeconds})
+		if slices.Contains(rm.Contributors, o.Name) {
+			n++
+			rm.Train += r.TrainSeconds
+			rm.Protect += r.ProtectSeconds
+			trainLoss += r.TrainLoss
+		}
+	}
+	if n > 0 {
+		rm.Train /= float64(n)
+		rm.Protect /= float64(n)
+		rm.TrainLoss = trainLoss / float64(n)
+	}
+	for h, p := range mo.partials {
+		mo.addTimes(rm, h, PartyTimes{Combine: p.CombineSeconds})
+		rm.Combine = max(rm.Combine, p.CombineSeconds)
+	}
+}
+
+func (mo *modelOwner) addTimes(rm *RoundMetrics, party string, t PartyTimes) {
+	p := rm.Parties[party]
+	p.Train += t.Train
+	p.Protect += t.Protect
+	p.Combine += t.Combine
+	p.Reveal += t.Reveal
+	p.Evaluate += t.Evaluate
+	rm.Parties[party] = p
+}
+
+// finish reports the run's end once.
+func (mo *modelOwner) finish(err error) {
+	if mo.done == nil {
+		return
+	}
+	done := mo.done
+	mo.done = nil
+	if err != nil {
+		done(nil, err)
+		return
+	}
+	r := mo.result
+	done(&r, nil)
+}

@@ -1,0 +1,359 @@
+package actors
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/fedactor/fedactor/crypto"
+	"github.com/fedactor/fedactor/nn"
+)
+
+// dataOwner is a data owner's actor. Its shard never leaves it: it trains
+// the global model locally and sends only protected updates, and, in schemes
+// where data owners hold shares, combines the shares addressed to it.
+type dataOwner struct {
+	*env
+	idx  int
+	self Owner
+
+	model   *nn.Model
+	trainer *nn.Trainer
+	opt     nn.Optimizer
+	rng     *rand.Rand
+	params  []float64
+
+	flow      crypto.Flow
+	protector crypto.Protector
+	holder    crypto.Combiner // with Flow.OwnersHold
+	// Key generation progress (Flow.KeyGen).
+	needCollective bool
+	peerShares     map[string]bool
+	early          []*KeyShare // peer key shares that came before Setup
+
+	round  int32                       // last round trained
+	shares map[int32]map[string][]byte // holder: round -> sender -> share
+}
+
+func newDataOwner(e *env, idx int) *dataOwner {
+	f := e.fed
+	m := f.Model.Clone()
+	return &dataOwner{
+		env:     e,
+		idx:     idx,
+		self:    f.Owners[idx],
+		model:   m,
+		trainer: &nn.Trainer{Model: m, BatchSize: f.Train.BatchSize, Threads: f.ownerThreads()},
+		rng:     rand.New(rand.NewPCG(f.Seed, uint64(idx)+1)),
+		shares:  map[int32]map[string][]byte{},
+	}
+}
+
+// Receive implements actor.Actor.
+func (o *dataOwner) Receive(ctx actor.Context) {
+	var err error
+	switch m := ctx.Message().(type) {
+	case *Setup:
+		err = o.setup(ctx, m)
+	case *KeyShare:
+		err = o.keyShare(ctx, m)
+	case *CollectiveKey:
+		err = o.collectiveKey(ctx, m)
+	case *GlobalModel:
+		o.trainRound(ctx, m)
+	case *ProtectedUpdate:
+		err = o.holdShare(m)
+	case *CombineRequest:
+		o.combine(ctx, m)
+	case *RevealRequest:
+		err = o.revealShare(ctx, m)
+	}
+	if err != nil {
+		o.fed.Logger.Warn("data owner rejected a message", "owner", o.self.Name, "err", err)
+	}
+}
+
+func (o *dataOwner) setup(ctx actor.Context, m *Setup) error {
+	if o.protector != nil {
+		return errors.New("duplicate set-up")
+	}
+	s := o.fed.Scheme
+	if m.Scheme != s.Name() {
+		return fmt.Errorf("set-up for scheme %q, running %q", m.Scheme, s.Name())
+	}
+	p, err := s.NewProtector(o.idx, m.Payload, o.fed.Rand)
+	if err != nil {
+		return o.ready(ctx, fmt.Errorf("set-up: %w", err))
+	}
+	o.protector, o.flow = p, s.Flow()
+	if o.flow.OwnersHold {
+		if o.holder, err = s.NewCombiner(m.Payload); err != nil {
+			return o.ready(ctx, fmt.Errorf("set-up: %w", err))
+		}
+	}
+	if !o.flow.KeyGen {
+		return o.ready(ctx, nil)
+	}
+	o.needCollective = true
+	o.peerShares = map[string]bool{}
+	msgs, err := p.KeyShares()
+	if err != nil {
+		return o.ready(ctx, fmt.Errorf("key shares: %w", err))
+	}
+	for _, msg := range msgs {
+		to, err := o.partyName(msg.To)
+		if err != nil {
+			return o.ready(ctx, err)
+		}
+		o.send(ctx, to, &KeyShare{Sender: o.self.Name, Payload: msg.Payload})
+	}
+	for _, ks := range o.early {
+		if err := o.keyShare(ctx, ks); err != nil {
+			return err
+		}
+	}
+	o.early = nil
+	return o.maybeReady(ctx)
+}
+
+// keyShare takes a peer owner's key-generation message.
+func (o *dataOwner) keyShare(ctx actor.Context, m *KeyShare) error {
+	from := o.fed.ownerIndex(m.Sender)
+	if from < 0 || from == o.idx {
+		return fmt.Errorf("key share from unknown sender %q", m.Sender)
+	}
+	if o.protector == nil {
+		if len(o.early) >= len(o.fed.Owners) {
+			return errors.New("too many key shares before set-up")
+		}
+		o.early = append(o.early, m)
+		return nil
+	}
+	if !o.flow.PeerShares || o.peerShares[m.Sender] {
+		return fmt.Errorf("unexpected key share from %s", m.Sender)
+	}
+	if err := o.protector.ReceiveSetup(crypto.Party(from), m.Payload); err != nil {
+		return o.ready(ctx, fmt.Errorf("key share from %s: %w", m.Sender, err))
+	}
+	o.peerShares[m.Sender] = true
+	return o.maybeReady(ctx)
+}
+
+func (o *dataOwner) collectiveKey(ctx actor.Context, m *CollectiveKey) error {
+	if o.protector == nil || !o.needCollective {
+		return errors.New("unexpected collective key")
+	}
+	if err := o.protector.ReceiveSetup(crypto.SecureWorker, m.Payload); err != nil {
+		return o.ready(ctx, fmt.Errorf("collective key: %w", err))
+	}
+	o.needCollective = false
+	return o.maybeReady(ctx)
+}
+
+// maybeReady reports readiness once key generation is complete.
+func (o *dataOwner) maybeReady(ctx actor.Context) error {
+	if o.needCollective || (o.flow.PeerShares && len(o.peerShares) < len(o.fed.Owners)-1) {
+		return nil
+	}
+	return o.ready(ctx, nil)
+}
+
+// ready tells the model owner how set-up ended and returns err.
+func (o *dataOwner) ready(ctx actor.Context, err error) error {
+	r := &Ready{Sender: o.self.Name}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	o.send(ctx, ModelOwnerName, r)
+	return err
+}
+
+// trainRound trains the global model on the owner's shard, protects the
+// result and sends it to its holders.
+func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) {
+	rep := &OwnerReport{Round: m.Round, Sender: o.self.Name}
+	err := o.checkGlobal(m)
+	if err == nil && o.self.Drop != nil && o.self.Drop(int(m.Round)) {
+		o.fed.Logger.Debug("data owner drops out", "owner", o.self.Name, "round", m.Round)
+		return
+	}
+	if err == nil {
+		o.round = m.Round
+		start := time.Now()
+		rep.TrainLoss, err = o.train(m)
+		rep.TrainSeconds = time.Since(start).Seconds()
+	}
+	if err == nil {
+		start := time.Now()
+		var msgs []crypto.Message
+		msgs, err = o.protector.Protect(o.params, o.fed.Strategy.Weight(o.shardLen()))
+		rep.ProtectSeconds = time.Since(start).Seconds()
+		for _, msg := range msgs {
+			if err != nil {
+				break
+			}
+			u := &ProtectedUpdate{Round: m.Round, Sender: o.self.Name, Payload: msg.Payload}
+			if msg.To == crypto.Party(o.idx) {
+				err = o.holdShare(u) // our own share stays here
+				continue
+			}
+			var to string
+			if to, err = o.partyName(msg.To); err == nil {
+				rep.BytesSent += int64(len(msg.Payload))
+				o.send(ctx, to, u)
+			}
+		}
+	}
+	if err != nil {
+		rep.Error = err.Error()
+		o.fed.Logger.Warn("data owner failed its round", "owner", o.self.Name, "round", m.Round, "err", err)
+	}
+	o.send(ctx, ModelOwnerName, rep)
+}
+
+// checkGlobal validates a global model before training on it.
+func (o *dataOwner) checkGlobal(m *GlobalModel) error {
+	switch {
+	case o.protector == nil:
+		return errors.New("global model before set-up")
+	case m.Round <= o.round:
+		return fmt.Errorf("global model for round %d after round %d", m.Round, o.round)
+	case len(m.Weights) != o.model.NumParams():
+		return fmt.Errorf("global model has %d weights, want %d", len(m.Weights), o.model.NumParams())
+	case m.Epochs < 0 || m.Epochs > 1000:
+		return fmt.Errorf("global model asks for %d epochs", m.Epochs)
+	}
+	for i, w := range m.Weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return fmt.Errorf("global model weight %d is %g", i, w)
+		}
+	}
+	return nil
+}
+
+// train runs the round's local epochs and leaves the trained parameters in
+// o.params. It returns the last epoch's mean loss.
+func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
+	if err := o.model.SetParams(m.Weights); err != nil {
+		return 0, err
+	}
+	if o.opt == nil || o.fed.Train.ResetOptimizer {
+		if o.opt, err = o.fed.Train.newOptimizer(); err != nil {
+			return 0, err
+		}
+	}
+	o.trainer.Optimizer = o.opt
+	epochs := int(m.Epochs)
+	if epochs == 0 {
+		epochs = o.fed.Train.Epochs
+	}
+	threads := o.trainer.Threads
+	o.cores.acquire(threads)
+	defer o.cores.release(threads)
+	for range epochs {
+		if loss, err = o.trainer.TrainEpoch(o.self.Data, o.self.Indices, o.rng); err != nil {
+			return 0, fmt.Errorf("train: %w", err)
+		}
+	}
+	o.params = o.model.Params(o.params)
+	return loss, nil
+}
+
+func (o *dataOwner) shardLen() int {
+	if o.self.Indices != nil {
+		return len(o.self.Indices)
+	}
+	return o.self.Data.Len()
+}
+
+// holdShare keeps a share addressed to this owner until the secure worker
+// names the round's contributors.
+func (o *dataOwner) holdShare(m *ProtectedUpdate) error {
+	switch {
+	case o.holder == nil:
+		return fmt.Errorf("share from %s, but this owner holds no shares", m.Sender)
+	case o.fed.ownerIndex(m.Sender) < 0:
+		return fmt.Errorf("share from unknown sender %q", m.Sender)
+	case m.Round < o.round || m.Round > o.round+1:
+		return fmt.Errorf("share from %s for round %d, at round %d", m.Sender, m.Round, o.round)
+	}
+	byRound := o.shares[m.Round]
+	if byRound == nil {
+		byRound = map[string][]byte{}
+		o.shares[m.Round] = byRound
+	}
+	if _, dup := byRound[m.Sender]; dup {
+		return fmt.Errorf("duplicate share from %s for round %d", m.Sender, m.Round)
+	}
+	byRound[m.Sender] = m.Payload
+	return nil
+}
+
+// combine sums the shares of the round's contributors and sends the
+// partial to the model owner.
+func (o *dataOwner) combine(ctx actor.Context, m *CombineRequest) {
+	p := &Partial{Round: m.Round, Holder: o.self.Name, Contributors: m.Contributors}
+	start := time.Now()
+	var acc []byte
+	var err error
+	byRound := o.shares[m.Round]
+	for _, c := range m.Contributors {
+		share, ok := byRound[c]
+		if !ok {
+			err = fmt.Errorf("no share from %s", c)
+			break
+		}
+		if acc == nil {
+			acc = share
+		} else if acc, err = o.holder.Combine(acc, share); err != nil {
+			break
+		}
+	}
+	for r := range o.shares {
+		if r <= m.Round {
+			delete(o.shares, r)
+		}
+	}
+	p.CombineSeconds = time.Since(start).Seconds()
+	if err != nil {
+		p.Error = err.Error()
+	} else {
+		p.Payload = acc
+	}
+	o.send(ctx, ModelOwnerName, p)
+}
+
+// revealShare answers the secure worker's request for a reveal share.
+func (o *dataOwner) revealShare(ctx actor.Context, m *RevealRequest) error {
+	if o.protector == nil || m.Round != o.round {
+		return fmt.Errorf("reveal request for round %d at round %d", m.Round, o.round)
+	}
+	active := make([]int, len(m.Active))
+	for i, a := range m.Active {
+		active[i] = int(a)
+	}
+	start := time.Now()
+	share, err := o.protector.RevealShare(m.Aggregate, active)
+	if err != nil {
+		return fmt.Errorf("reveal share: %w", err)
+	}
+	o.send(ctx, SecureWorkerName, &RevealShare{Round: m.Round, Sender: o.self.Name, Payload: share, Seconds: time.Since(start).Seconds()})
+	return nil
+}
+
+// partyName maps a crypto party to its actor's name.
+func (o *dataOwner) partyName(p crypto.Party) (string, error) {
+	switch {
+	case p == crypto.SecureWorker:
+		return SecureWorkerName, nil
+	case p == crypto.ModelOwner:
+		return ModelOwnerName, nil
+	case int(p) >= 0 && int(p) < len(o.fed.Owners):
+		return o.fed.Owners[p].Name, nil
+	}
+	return "", fmt.Errorf("message for unknown party %v", p)
+}

@@ -1,0 +1,201 @@
+package actors
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedactor/fedactor/actors/policy"
+	"github.com/fedactor/fedactor/crypto"
+	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/nn"
+)
+
+// toyData returns n random 4x4 images with labels 0..2 where the label
+// decides which corner is bright, so a linear model can learn it.
+func toyData(n int, seed uint64) *dataset.Set {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	s := &dataset.Set{Rows: 4, Cols: 4, Images: make([]uint8, n*16), Labels: make([]uint8, n)}
+	for i := range n {
+		y := rng.IntN(3)
+		s.Labels[i] = uint8(y)
+		for p := range 16 {
+			s.Images[i*16+p] = uint8(rng.IntN(60))
+		}
+		s.Images[i*16+[]int{0, 3, 15}[y]] = 255
+	}
+	return s
+}
+
+func toyModel(t testing.TB) *nn.Model {
+	t.Helper()
+	m, err := nn.NewModel(nn.Shape{1, 4, 4}, []nn.Layer{nn.Flatten(), nn.Dense(3)}, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// toyFederation is 3 owners with 20, 30 and 40 examples.
+func toyFederation(t testing.TB, scheme string) Federation {
+	t.Helper()
+	train, test := toyData(90, 1), toyData(60, 2)
+	m := toyModel(t)
+	s, err := crypto.New(scheme, crypto.Config{Owners: 3, Len: m.NumParams()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owners []Owner
+	lo := 0
+	for i, n := range []int{20, 30, 40} {
+		idx := make([]int, n)
+		for j := range idx {
+			idx[j] = lo + j
+		}
+		lo += n
+		owners = append(owners, Owner{Name: OwnerName(i), Data: train, Indices: idx})
+	}
+	return Federation{
+		Scheme: s, Model: m, Owners: owners, Test: test, Rounds: 2,
+		Train: TrainConfig{BatchSize: 8, LR: 0.05}, Cores: 1, Seed: 42, Deadline: 20 * time.Second,
+	}
+}
+
+// directFedAvg trains the owners of f in a plain loop, exactly as the
+// actors do, and averages their models in the clear.
+func directFedAvg(t *testing.T, f Federation) []float64 {
+	t.Helper()
+	f, err := f.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	global := f.Model.Params(nil)
+	type state struct {
+		m   *nn.Model
+		opt nn.Optimizer
+		rng *rand.Rand
+	}
+	owners := make([]state, len(f.Owners))
+	for i := range owners {
+		opt, _ := f.Train.newOptimizer()
+		owners[i] = state{f.Model.Clone(), opt, rand.New(rand.NewPCG(f.Seed, uint64(i)+1))}
+	}
+	for range f.Rounds {
+		sum := make([]float64, len(global))
+		var total float64
+		for i, o := range f.Owners {
+			st := owners[i]
+			if err := st.m.SetParams(global); err != nil {
+				t.Fatal(err)
+			}
+			tr := &nn.Trainer{Model: st.m, Optimizer: st.opt, BatchSize: f.Train.BatchSize, Threads: 1}
+			if _, err := tr.TrainEpoch(o.Data, o.Indices, st.rng); err != nil {
+				t.Fatal(err)
+			}
+			w := f.Strategy.Weight(len(o.Indices))
+			for j, p := range st.m.Params(nil) {
+				sum[j] += w * p
+			}
+			total += w
+		}
+		if err := f.Strategy.Aggregate(global, global, sum, total); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return global
+}
+
+func TestRunMatchesDirectFedAvg(t *testing.T) {
+	tolerance := map[string]float64{"plain": 1e-12, "ss": 1e-5, "ckks": 1e-5, "ckks-threshold": 1e-5, "paillier": 1e-5}
+	for _, scheme := range crypto.Names() {
+		t.Run(scheme, func(t *testing.T) {
+			f := toyFederation(t, scheme)
+			var rounds []RoundMetrics
+			f.OnRound = func(rm RoundMetrics) { rounds = append(rounds, rm) }
+			res, err := Run(context.Background(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := directFedAvg(t, f)
+			var worst float64
+			for i := range want {
+				worst = max(worst, math.Abs(res.Final[i]-want[i]))
+			}
+			tol, ok := tolerance[scheme]
+			if !ok {
+				tol = 1e-5
+			}
+			if worst > tol {
+				t.Errorf("final model differs from direct FedAvg by %g (tolerance %g)", worst, tol)
+			}
+			if len(res.Rounds) != 2 || !reflect.DeepEqual(rounds, res.Rounds) {
+				t.Fatalf("got %d rounds, OnRound saw %d", len(res.Rounds), len(rounds))
+			}
+			for _, rm := range res.Rounds {
+				if rm.Err != "" || len(rm.Contributors) != 3 || len(rm.Dropped) != 0 {
+					t.Errorf("round %d: err %q, contributors %v, dropped %v", rm.Round, rm.Err, rm.Contributors, rm.Dropped)
+				}
+				if rm.Bytes["ProtectedUpdate"] == 0 || rm.Bytes["GlobalModel"] == 0 || rm.BytesSent == 0 {
+					t.Errorf("round %d: traffic not counted: %v", rm.Round, rm.Bytes)
+				}
+				if rm.TestAccuracy < 0.5 {
+					t.Errorf("round %d: test accuracy %.2f, want > 0.5 on the toy task", rm.Round, rm.TestAccuracy)
+				}
+				if rm.Parties[OwnerName(0)].Train <= 0 || rm.Parties[ModelOwnerName].Evaluate <= 0 {
+					t.Errorf("round %d: party times missing: %+v", rm.Round, rm.Parties)
+				}
+			}
+		})
+	}
+}
+
+func TestSilentOwnerDoesNotHangTheRound(t *testing.T) {
+	f := toyFederation(t, "ckks")
+	f.Deadline = 300 * time.Millisecond
+	f.Owners[1].Drop = func(int) bool { return true } // alice never answers
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := Run(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rm := range res.Rounds {
+		if rm.Err != "" || !reflect.DeepEqual(rm.Contributors, []string{"bob", "carol"}) || !reflect.DeepEqual(rm.Dropped, []string{"alice"}) {
+			t.Errorf("round %d: err %q, contributors %v, dropped %v", rm.Round, rm.Err, rm.Contributors, rm.Dropped)
+		}
+	}
+}
+
+func TestFederationValidation(t *testing.T) {
+	good := toyFederation(t, "plain")
+	cases := map[string]func(*Federation){
+		"no scheme":      func(f *Federation) { f.Scheme = nil },
+		"no owners":      func(f *Federation) { f.Owners = nil },
+		"zero rounds":    func(f *Federation) { f.Rounds = 0 },
+		"duplicate name": func(f *Federation) { f.Owners[1].Name = "bob" },
+		"reserved name":  func(f *Federation) { f.Owners[0].Name = SecureWorkerName },
+		"bad optimizer":  func(f *Federation) { f.Train.Optimizer = "lbfgs" },
+		"wrong input":    func(f *Federation) { f.Owners[0].Data = &dataset.Set{Rows: 5, Cols: 5} },
+	}
+	for name, mutate := range cases {
+		f := good
+		f.Owners = append([]Owner(nil), good.Owners...)
+		mutate(&f)
+		if _, err := Run(context.Background(), f); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestOwnerNames(t *testing.T) {
+	got := strings.Join(OwnerNames(10), ",")
+	if want := "bob,alice,carol,dave,eve,frank,grace,heidi,owner-09,owner-10"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+var _ policy.Strategy = policy.FedAvg{}

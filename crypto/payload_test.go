@@ -1,0 +1,432 @@
+package crypto
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	mrand "math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/tuneinsight/lattigo/v5/core/rlwe"
+	"github.com/tuneinsight/lattigo/v5/mhe"
+	"github.com/tuneinsight/lattigo/v5/ring"
+)
+
+// testRand returns a deterministic entropy source for tests.
+func testRand(seed byte) *mrand.ChaCha8 {
+	var s [32]byte
+	s[0] = seed
+	return mrand.NewChaCha8(s)
+}
+
+// life holds the roles and one payload of every kind for a small instance.
+type life struct {
+	s        Scheme
+	rev      Revealer
+	owners   []Protector
+	sw       Combiner
+	payloads map[kind][]byte
+	agg      []byte
+}
+
+// smallConfigs are fast instances of every scheme, threshold with t < N so
+// that peer shares exist.
+func smallConfigs() map[string]Config {
+	return map[string]Config{
+		"plain":          {Owners: 3, Len: 50},
+		"ss":             {Owners: 3, Len: 50},
+		"ckks":           {Owners: 3, Len: 50, Params: "logN13"},
+		"ckks-threshold": {Owners: 3, Len: 50, Params: "logN13", Threshold: 2},
+		"paillier":       {Owners: 3, Len: 50},
+	}
+}
+
+// newLife runs set-up and one protect step and records payloads.
+func newLife(t testing.TB, name string, cfg Config) *life {
+	t.Helper()
+	s, err := New(name, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &life{s: s, payloads: map[kind][]byte{}}
+	r := testRand(1)
+	if l.rev, err = s.NewRevealer(r); err != nil {
+		t.Fatal(err)
+	}
+	setup := l.rev.Setup()
+	l.payloads[kindSetup] = setup
+	for i := 0; i < cfg.Owners; i++ {
+		p, err := s.NewProtector(i, setup, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.owners = append(l.owners, p)
+	}
+	if l.sw, err = s.NewCombiner(setup); err != nil {
+		t.Fatal(err)
+	}
+	if s.Flow().KeyGen {
+		var acc []byte
+		for i, o := range l.owners {
+			msgs, err := o.KeyShares()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range msgs {
+				if m.To == SecureWorker {
+					l.payloads[kindKeyShare] = m.Payload
+					if acc, err = fold(l.sw, acc, m.Payload); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					l.payloads[kindPeerShare] = m.Payload
+					if err := l.owners[m.To].ReceiveSetup(Party(i), m.Payload); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		ck, err := l.sw.CollectiveKey(acc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.payloads[kindCollectiveKey] = ck
+		for _, o := range l.owners {
+			if err := o.ReceiveSetup(SecureWorker, ck); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ups, ws := testUpdates(7, cfg.Owners, cfg.Len)
+	for i, o := range l.owners {
+		msgs, err := o.Protect(ups[i], ws[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if kindOf(m.Payload) == kindSeedShare {
+				l.payloads[kindSeedShare] = m.Payload
+			}
+			if m.To == SecureWorker {
+				if i == 0 {
+					l.payloads[kindUpdate] = m.Payload
+				}
+				if l.agg, err = fold(l.sw, l.agg, m.Payload); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if s.Flow().RevealShares {
+		share, err := l.owners[0].RevealShare(l.agg, []int{0, 1, 2}[:s.Flow().Threshold])
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.payloads[kindRevealShare] = share
+	}
+	return l
+}
+
+// consume feeds p as a payload of kind k to the role that reads it.
+func (l *life) consume(k kind, p []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	switch k {
+	case kindSetup:
+		if _, err := l.s.NewCombiner(p); err != nil {
+			return err
+		}
+		_, err = l.s.NewProtector(0, p, testRand(2))
+	case kindUpdate:
+		if _, err = l.sw.Combine(p, l.payloads[kindUpdate]); err != nil {
+			return err
+		}
+		_, err = l.sw.Combine(l.payloads[kindUpdate], p)
+	case kindSeedShare:
+		if _, err = l.sw.Combine(p, l.payloads[kindUpdate]); err != nil {
+			return err
+		}
+		_, _, err = l.rev.Reveal([][]byte{p, p, p, p}, nil)
+	case kindKeyShare, kindRevealShare:
+		_, err = l.sw.Combine(p, l.payloads[k])
+	case kindPeerShare:
+		// A fresh owner that has not yet heard from owner 2.
+		o, err := l.s.NewProtector(1, l.payloads[kindSetup], testRand(3))
+		if err != nil {
+			return err
+		}
+		if _, err := o.KeyShares(); err != nil {
+			return err
+		}
+		return o.ReceiveSetup(Party(2), p)
+	case kindCollectiveKey:
+		o, err := l.s.NewProtector(1, l.payloads[kindSetup], testRand(3))
+		if err != nil {
+			return err
+		}
+		return o.ReceiveSetup(SecureWorker, p)
+	}
+	return err
+}
+
+// corruptions returns named bad variants of a valid payload p.
+func corruptions(p []byte) map[string][]byte {
+	mod := func(f func(q []byte) []byte) []byte { return f(bytes.Clone(p)) }
+	header := p[:headerLen]
+	if len(p) == headerLen {
+		header = nil
+	}
+	return map[string][]byte{
+		"empty":       {},
+		"header only": header,
+		"truncated":   p[:len(p)-1],
+		"extended":    append(bytes.Clone(p), 0),
+		"magic":       mod(func(q []byte) []byte { q[0] ^= 1; return q }),
+		"version":     mod(func(q []byte) []byte { q[2] = 9; return q }),
+		"scheme":      mod(func(q []byte) []byte { q[3] ^= 0x10; return q }),
+		"kind":        mod(func(q []byte) []byte { q[4] ^= 0x10; return q }),
+		"fingerprint": mod(func(q []byte) []byte { q[6] ^= 1; return q }),
+		"count zero":  mod(func(q []byte) []byte { binary.LittleEndian.PutUint32(q[13:], 0); return q }),
+		"count big":   mod(func(q []byte) []byte { binary.LittleEndian.PutUint32(q[13:], 1<<31); return q }),
+		"first word": mod(func(q []byte) []byte {
+			if len(q) >= headerLen+8 {
+				binary.LittleEndian.PutUint64(q[headerLen:], 1<<64-1)
+			}
+			return q
+		}),
+	}
+}
+
+func TestPayloadsRejectBadBytes(t *testing.T) {
+	for name, cfg := range smallConfigs() {
+		l := newLife(t, name, cfg)
+		// A payload of the same kind from another configuration.
+		other := cfg
+		other.Len++
+		lo := newLife(t, name, other)
+		for k, p := range l.payloads {
+			t.Run(fmt.Sprintf("%s/%v", name, k), func(t *testing.T) {
+				if err := l.consume(k, p); err != nil {
+					t.Fatalf("valid payload rejected: %v", err)
+				}
+				for what, bad := range corruptions(p) {
+					if what == "first word" && (len(p) < headerLen+8 || name == "ss" || name == "paillier" && k == kindSetup) {
+						continue // any word is valid in Z/2^64, any odd 2048-bit n a modulus
+					}
+					if err := l.consume(k, bad); err == nil {
+						t.Errorf("%s: accepted", what)
+					} else if !errors.Is(err, ErrBadPayload) && !errors.Is(err, ErrMismatch) && !errors.Is(err, ErrTooManyContributions) {
+						t.Errorf("%s: error %v wraps no sentinel", what, err)
+					}
+				}
+				if err := l.consume(k, lo.payloads[k]); !errors.Is(err, ErrMismatch) {
+					t.Errorf("payload of other parameters: got %v, want ErrMismatch", err)
+				}
+			})
+		}
+	}
+}
+
+func TestPayloadRoundTrip(t *testing.T) {
+	for name, cfg := range smallConfigs() {
+		l := newLife(t, name, cfg)
+		t.Run(name, func(t *testing.T) {
+			up := l.payloads[kindUpdate]
+			var again []byte
+			switch s := l.s.(type) {
+			case *Plain:
+				v, err := s.UnmarshalUpdate(up)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again = s.marshalUpdate(v, 1)
+			case *Additive:
+				c, err := l.s.NewCombiner(l.payloads[kindSetup])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.Combine(up, up); err != nil {
+					t.Fatal(err)
+				}
+				again = up
+			case *CKKS:
+				pk, err := s.publicKey(l.payloads[kindSetup])
+				if err != nil {
+					t.Fatal(err)
+				}
+				setup := putPolys(s.wire.header(kindSetup, 1, 0), 0, pk.Value[0].Q, pk.Value[1].Q)
+				if !bytes.Equal(setup, l.payloads[kindSetup]) {
+					t.Error("public key round trip differs")
+				}
+				_, body, _ := s.wire.open(up, kindUpdate, s.core.bodyLen())
+				cts, err := s.core.ciphertexts(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again = s.wire.header(kindUpdate, 1, 0)
+				for _, ct := range cts {
+					again = putPolys(again, 0, ct.Value[0], ct.Value[1])
+				}
+			case *ThresholdCKKS:
+				_, body, _ := s.wire.open(up, kindUpdate, s.core.bodyLen())
+				cts, err := s.core.ciphertexts(body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again = s.wire.header(kindUpdate, 1, 0)
+				for _, ct := range cts {
+					again = putPolys(again, s.core.level, ct.Value[0], ct.Value[1])
+				}
+			case *Paillier:
+				pk, err := s.publicKey(l.payloads[kindSetup])
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, cts, err := s.ciphertexts(pk, up)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again = s.marshal(c, cts)
+			}
+			if !bytes.Equal(again, up) {
+				t.Error("update round trip differs")
+			}
+		})
+	}
+}
+
+// secretTypes are types no secure worker may reach.
+var secretTypes = map[reflect.Type]string{
+	reflect.TypeOf(rlwe.SecretKey{}):         "secret key",
+	reflect.TypeOf(rlwe.Decryptor{}):         "decryptor",
+	reflect.TypeOf(mhe.ShamirSecretShare{}):  "Shamir secret share",
+	reflect.TypeOf(paillierSecretKey{}):      "Paillier secret key",
+	reflect.TypeOf([]float64(nil)):           "plaintext vector",
+	reflect.TypeOf(encryptors{}):             "encryptor",
+	reflect.TypeOf(mhe.Thresholdizer{}):      "thresholdizer",
+	reflect.TypeOf(PaillierRevealer{}):       "revealer",
+	reflect.TypeOf(CKKSRevealer{}):           "revealer",
+	reflect.TypeOf(ThresholdCKKSRevealer{}):  "revealer",
+	reflect.TypeOf(ThresholdCKKSProtector{}): "protector",
+}
+
+// findSecret walks v's values and returns the path to a secret, if any.
+func findSecret(v reflect.Value, path string, seen map[uintptr]bool) string {
+	if !v.IsValid() {
+		return ""
+	}
+	if what, ok := secretTypes[v.Type()]; ok {
+		return path + " (" + what + ")"
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || seen[v.Pointer()] {
+			return ""
+		}
+		seen[v.Pointer()] = true
+		return findSecret(v.Elem(), path, seen)
+	case reflect.Interface:
+		return findSecret(v.Elem(), path, seen)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(big.Int{}) {
+			return ""
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if p := findSecret(v.Field(i), path+"."+v.Type().Field(i).Name, seen); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		switch v.Type().Elem().Kind() {
+		case reflect.Uint64, reflect.Uint8, reflect.Int, reflect.Float64, reflect.Complex128:
+			return ""
+		}
+		for i := 0; i < v.Len(); i++ {
+			if p := findSecret(v.Index(i), fmt.Sprintf("%s[%d]", path, i), seen); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if p := findSecret(it.Value(), path+"[k]", seen); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func TestCombinerHoldsNoSecret(t *testing.T) {
+	// The check itself must see secrets where they are.
+	l := newLife(t, "ckks", smallConfigs()["ckks"])
+	if findSecret(reflect.ValueOf(l.rev), "revealer", map[uintptr]bool{}) == "" {
+		t.Fatal("walk misses the revealer's secret key")
+	}
+	for name, cfg := range smallConfigs() {
+		if name == "plain" {
+			continue // the trusted aggregator sees plaintext by design
+		}
+		l := newLife(t, name, cfg)
+		if p := findSecret(reflect.ValueOf(l.sw), "combiner", map[uintptr]bool{}); p != "" {
+			t.Errorf("%s: secure worker reaches %s", name, p)
+		}
+	}
+}
+
+func TestCombineAssociative(t *testing.T) {
+	for name, cfg := range smallConfigs() {
+		t.Run(name, func(t *testing.T) {
+			s, err := New(name, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rev, _ := s.NewRevealer(testRand(1))
+			setup := rev.Setup()
+			c, _ := s.NewCombiner(setup)
+			ups, ws := testUpdates(3, 3, cfg.Len)
+			var ps [][]byte
+			if s.Flow().KeyGen {
+				t.Skip("covered by TestRunSchemes")
+			}
+			for i := range ups {
+				o, _ := s.NewProtector(i, setup, testRand(byte(i)))
+				msgs, err := o.Protect(ups[i], ws[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps = append(ps, msgs[len(msgs)-1].Payload)
+			}
+			ab, _ := c.Combine(ps[0], ps[1])
+			left, err := c.Combine(ab, ps[2])
+			if err != nil {
+				t.Fatal(err)
+			}
+			bc, _ := c.Combine(ps[1], ps[2])
+			right, err := c.Combine(ps[0], bc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if name != "plain" && !bytes.Equal(left, right) {
+				t.Error("(a+b)+c != a+(b+c)")
+			}
+			if _, err := c.Combine(left, ps[0]); !errors.Is(err, ErrTooManyContributions) {
+				t.Errorf("combining a fourth update among three owners: %v", err)
+			}
+		})
+	}
+}
+
+// ringPoly returns a zero polynomial with levels moduli and n coefficients.
+func ringPoly(levels, n int) ring.Poly {
+	p := ring.Poly{Coeffs: make([][]uint64, levels)}
+	for i := range p.Coeffs {
+		p.Coeffs[i] = make([]uint64, n)
+	}
+	return p
+}

@@ -1,0 +1,204 @@
+package crypto
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Party names a participant in the message flow. Data owners are numbered
+// 0, 1, ..., Owners-1; the secure worker and the model owner have the
+// negative constants below.
+type Party int
+
+const (
+	// SecureWorker is the party that combines protected values.
+	SecureWorker Party = -1
+	// ModelOwner is the party that holds the global model and reveals the aggregate.
+	ModelOwner Party = -2
+)
+
+// String returns "secure-worker", "model-owner" or "owner-<i>".
+func (p Party) String() string {
+	switch p {
+	case SecureWorker:
+		return "secure-worker"
+	case ModelOwner:
+		return "model-owner"
+	}
+	return fmt.Sprintf("owner-%d", int(p))
+}
+
+// Message is one payload addressed to one party. Payloads are self-describing
+// (scheme, kind, parameter fingerprint) and validated when read.
+type Message struct {
+	To      Party
+	Payload []byte
+}
+
+// Flow says which message exchanges a scheme needs beyond the common
+// protect → combine → reveal path, so that a driver (the in-memory Run or the
+// actor layer) runs every scheme with the same code.
+type Flow struct {
+	// KeyGen: after NewProtector, every data owner sends the set-up messages
+	// from its KeyShares (one to the secure worker, and with PeerShares one to
+	// every other data owner). The secure worker combines the key shares and
+	// broadcasts CollectiveKey's result to every data owner's ReceiveSetup.
+	KeyGen bool
+	// PeerShares: KeyShares also returns one message per other data owner,
+	// delivered with ReceiveSetup (t-out-of-N key sharing).
+	PeerShares bool
+	// OwnersHold: protected updates are split across holders: every data
+	// owner and the secure worker. Each holder combines the messages
+	// addressed to it and sends its partial to the model owner.
+	OwnersHold bool
+	// RevealShares: the secure worker picks exactly Threshold available data
+	// owners, sends them the aggregate and that list, combines their
+	// RevealShare outputs and sends the result with the aggregate to the
+	// model owner.
+	RevealShares bool
+	// Threshold is the number of data owners whose reveal shares suffice.
+	Threshold int
+}
+
+// Scheme is one way to aggregate protected updates. It hands out one role
+// value per party; each role holds only the key material its party may hold.
+//
+// The message flow (see Run for an executable version):
+//
+//  1. The model owner calls NewRevealer and sends Revealer.Setup to everyone.
+//  2. Each data owner calls NewProtector with that set-up; the secure worker
+//     (and, with Flow.OwnersHold, each data owner) calls NewCombiner.
+//     With Flow.KeyGen the key-generation exchange described there follows.
+//  3. Each data owner sends the messages from Protector.Protect.
+//  4. Each holder folds what it received with Combiner.Combine (associative,
+//     so any tree of combiners works) and sends its partial on.
+//  5. With Flow.RevealShares, data owners answer the aggregate with
+//     Protector.RevealShare, combined by the secure worker with Combine.
+//  6. The model owner calls Revealer.Reveal.
+type Scheme interface {
+	// Name is the scheme's registered name, e.g. "ckks".
+	Name() string
+	// Literal returns the parameters in use, for recording in summary.json.
+	Literal() any
+	// Flow describes the optional message exchanges.
+	Flow() Flow
+	// NewRevealer makes the model owner's role and its keys, if any.
+	NewRevealer(rand io.Reader) (Revealer, error)
+	// NewProtector makes data owner owner's role from the model owner's set-up.
+	NewProtector(owner int, setup []byte, rand io.Reader) (Protector, error)
+	// NewCombiner makes a holder's role from the model owner's set-up. A
+	// Combiner never holds a secret key or a plaintext update.
+	NewCombiner(setup []byte) (Combiner, error)
+}
+
+// Revealer is the model owner's role. In single-key schemes it holds the
+// secret key.
+type Revealer interface {
+	// Setup returns the public set-up material for every other party.
+	Setup() []byte
+	// Reveal returns the weighted sum and the total weight from the
+	// holders' partial aggregates and, with Flow.RevealShares, the combined
+	// reveal share.
+	Reveal(partials [][]byte, revealShare []byte) (sum []float64, weight float64, err error)
+}
+
+// Protector is a data owner's role. It holds public keys and, in threshold
+// schemes, the owner's own secret-key share.
+type Protector interface {
+	// KeyShares returns this owner's key-generation messages (Flow.KeyGen).
+	KeyShares() ([]Message, error)
+	// ReceiveSetup takes a key-generation message sent by from.
+	ReceiveSetup(from Party, payload []byte) error
+	// Protect protects weight*update and weight for sending. It does not
+	// modify update.
+	Protect(update []float64, weight float64) ([]Message, error)
+	// RevealShare returns this owner's share for revealing aggregate when the
+	// owners in active (including this one) take part (Flow.RevealShares).
+	RevealShare(aggregate []byte, active []int) ([]byte, error)
+}
+
+// Combiner is a holder's role (the secure worker; in ss also each data
+// owner). It holds parameters and public keys only and is safe for
+// concurrent use. (Protectors and Revealers keep scratch buffers and are
+// not; each actor owns its own.)
+type Combiner interface {
+	// Combine adds two payloads of the same kind: protected updates, key
+	// shares or reveal shares. It is associative and commutative and
+	// modifies neither argument.
+	Combine(a, b []byte) ([]byte, error)
+	// CollectiveKey turns the combination of all data owners' key shares
+	// into the collective public key (Flow.KeyGen).
+	CollectiveKey(keyShares []byte) ([]byte, error)
+}
+
+// Sentinel errors. Errors returned by this package wrap them with context.
+var (
+	// ErrBadPayload reports bytes that do not decode as the expected value.
+	ErrBadPayload = errors.New("crypto: malformed payload")
+	// ErrMismatch reports a payload from another scheme, kind or parameter set.
+	ErrMismatch = errors.New("crypto: payload does not match scheme parameters")
+	// ErrOutOfRange reports a value outside the encodable range.
+	ErrOutOfRange = errors.New("crypto: value out of encodable range")
+	// ErrTooManyContributions reports a combination of more updates than owners.
+	ErrTooManyContributions = errors.New("crypto: more contributions than owners")
+	// ErrTooFewShares reports a reveal without enough reveal shares or partials.
+	ErrTooFewShares = errors.New("crypto: too few shares")
+	// ErrNotSupported reports a step the scheme's Flow does not include.
+	ErrNotSupported = errors.New("crypto: step not used by this scheme")
+)
+
+// Config selects and sizes a scheme. Zero fields take defaults.
+type Config struct {
+	// Owners is the number of data owners N (at least 1).
+	Owners int
+	// Len is the length of an update vector (the weight travels extra).
+	Len int
+	// Threshold is the number of data owners needed to reveal in
+	// ckks-threshold; 0 means all N.
+	Threshold int
+	// Params names a preset ("logN13", "logN14", "logN15", or just "13",
+	// "14", "15", for the CKKS schemes; "2048" or "3072" for paillier); ""
+	// picks the default.
+	Params string
+	// FixedPoint is the encoding for ss and paillier; zero means DefaultFixedPoint.
+	FixedPoint FixedPoint
+}
+
+// Names lists the registered scheme names.
+func Names() []string { return []string{"plain", "ss", "ckks", "ckks-threshold", "paillier"} }
+
+// New returns the scheme called name configured by cfg.
+func New(name string, cfg Config) (Scheme, error) {
+	if cfg.Owners < 1 {
+		return nil, fmt.Errorf("crypto: new %s: owners %d < 1", name, cfg.Owners)
+	}
+	if cfg.Len < 1 {
+		return nil, fmt.Errorf("crypto: new %s: length %d < 1", name, cfg.Len)
+	}
+	if cfg.FixedPoint == (FixedPoint{}) {
+		cfg.FixedPoint = DefaultFixedPoint
+	}
+	var (
+		s   Scheme
+		err error
+	)
+	switch name {
+	case "plain":
+		s, err = newPlain(cfg)
+	case "ss":
+		s, err = newAdditive(cfg)
+	case "ckks":
+		s, err = newCKKS(cfg)
+	case "ckks-threshold":
+		s, err = newThresholdCKKS(cfg)
+	case "paillier":
+		s, err = newPaillier(cfg)
+	default:
+		return nil, fmt.Errorf("crypto: unknown scheme %q (have %v)", name, Names())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("crypto: new %s: %w", name, err)
+	}
+	return s, nil
+}

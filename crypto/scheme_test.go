@@ -1,0 +1,96 @@
+package crypto
+
+import (
+	"crypto/rand"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"testing"
+)
+
+// modelLen is the length of the CNN's parameter vector.
+const modelLen = 30514
+
+// testUpdates returns n vectors of length l with values ~N(0, 0.1) and
+// sample-count-like weights.
+func testUpdates(seed uint64, n, l int) ([][]float64, []float64) {
+	r := mrand.New(mrand.NewPCG(seed, 1))
+	ups := make([][]float64, n)
+	ws := make([]float64, n)
+	for k := range ups {
+		ups[k] = make([]float64, l)
+		for i := range ups[k] {
+			ups[k][i] = 0.1 * r.NormFloat64()
+		}
+		ws[k] = float64(500 + r.IntN(1500))
+	}
+	return ups, ws
+}
+
+// plainSum returns sum_k w_k u_k and sum_k w_k.
+func plainSum(ups [][]float64, ws []float64) ([]float64, float64) {
+	sum := make([]float64, len(ups[0]))
+	var tw float64
+	for k, u := range ups {
+		for i, x := range u {
+			sum[i] += ws[k] * x
+		}
+		tw += ws[k]
+	}
+	return sum, tw
+}
+
+// maxAbsErr returns the largest absolute difference over sum and weight.
+func maxAbsErr(got, want []float64, gw, ww float64) float64 {
+	e := math.Abs(gw - ww)
+	for i := range want {
+		e = math.Max(e, math.Abs(got[i]-want[i]))
+	}
+	if len(got) != len(want) || math.IsNaN(e) {
+		return math.Inf(1)
+	}
+	return e
+}
+
+// tolerance is each scheme's stated absolute precision on the weighted sum.
+var tolerance = map[string]float64{
+	"plain":          1e-9,
+	"ss":             1e-8,
+	"ckks":           1e-4,
+	"ckks-threshold": 1e-4,
+	"paillier":       1e-8,
+}
+
+func TestRunSchemes(t *testing.T) {
+	for _, name := range Names() {
+		for _, owners := range []int{2, 3, 10} {
+			l := modelLen
+			if testing.Short() && owners > 2 {
+				l = 3000
+			}
+			if name == "paillier" && owners > 2 {
+				l = 2000 // the full length runs in TestPaillierFull
+			}
+			if name == "paillier" && owners == 2 {
+				l = 5000
+			}
+			t.Run(fmt.Sprintf("%s/%d", name, owners), func(t *testing.T) {
+				s, err := New(name, Config{Owners: owners, Len: l})
+				if err != nil {
+					t.Skip(err)
+				}
+				ups, ws := testUpdates(uint64(owners), owners, l)
+				got, gw, st, err := Run(s, ups, ws, rand.Reader)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, ww := plainSum(ups, ws)
+				e := maxAbsErr(got, want, gw, ww)
+				t.Logf("max abs error %.3g, stats %+v", e, st)
+				if e > tolerance[name] {
+					t.Errorf("max abs error %g > %g", e, tolerance[name])
+				}
+			})
+		}
+	}
+}

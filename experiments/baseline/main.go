@@ -1,0 +1,127 @@
+// Command baseline trains a model centrally (no federation) and reports,
+// per epoch, test accuracy, test loss and training speed: the yardstick the
+// federated runs are compared with.
+//
+//	go run ./experiments/baseline -model cnn -epochs 5
+//
+// It writes results.csv, summary.json and accuracy.png to -out.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/fedactor/fedactor/internal/cli"
+	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/nn"
+	"github.com/fedactor/fedactor/plots"
+)
+
+type config struct {
+	Dataset string  `json:"dataset"`
+	DataDir string  `json:"-"`
+	Model   string  `json:"model"`
+	Epochs  int     `json:"epochs"`
+	Batch   int     `json:"batch"`
+	LR      float64 `json:"lr"`
+	Seed    uint64  `json:"seed"`
+	Limit   int     `json:"limit"`
+	Threads int     `json:"threads"`
+	Out     string  `json:"-"`
+}
+
+// epoch is one row of results.csv.
+type epoch struct {
+	Epoch            int     `json:"epoch"`
+	TestAccuracy     float64 `json:"test_accuracy"`
+	TestLoss         float64 `json:"test_loss"`
+	TrainLoss        float64 `json:"train_loss"`
+	TrainSeconds     float64 `json:"train_seconds"`
+	SamplesPerSecond float64 `json:"samples_per_second"`
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.Dataset, "dataset", "mnist", "dataset: mnist or fashion")
+	flag.StringVar(&c.DataDir, "data-dir", "", "directory holding mnist/ and fashion-mnist/ (default $FEDACTOR_DATA, then cache, then download)")
+	flag.StringVar(&c.Model, "model", "cnn", "model: cnn, mlp or logreg")
+	flag.IntVar(&c.Epochs, "epochs", 5, "training epochs")
+	flag.IntVar(&c.Batch, "batch", 128, "batch size")
+	flag.Float64Var(&c.LR, "lr", 1e-3, "Adam learning rate")
+	flag.Uint64Var(&c.Seed, "seed", 1, "seed for initialisation, shuffling and dropout")
+	flag.IntVar(&c.Limit, "limit", 0, "train on this many examples (0 = all)")
+	flag.IntVar(&c.Threads, "threads", 0, "training threads (0 = all cores)")
+	flag.StringVar(&c.Out, "out", filepath.Join("results", "baseline"), "output directory")
+	flag.Parse()
+	log.SetFlags(0)
+	if err := run(c, os.Stdout); err != nil {
+		log.Fatalf("baseline: %v", err)
+	}
+}
+
+func run(c config, stdout *os.File) error {
+	if c.Epochs < 1 || c.Batch < 1 || c.LR <= 0 {
+		return fmt.Errorf("need -epochs >= 1, -batch >= 1 and -lr > 0")
+	}
+	d, err := cli.LoadData(c.Dataset, c.DataDir, c.Limit, c.Seed, os.Stderr)
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(c.Seed, 1))
+	m, err := nn.New(c.Model, rng)
+	if err != nil {
+		return err
+	}
+	tr := &nn.Trainer{Model: m, Optimizer: nn.NewAdam(c.LR), BatchSize: c.Batch, Threads: c.Threads}
+	fmt.Fprintf(stdout, "%s on %s: %d training and %d test examples, %d parameters, BLAS %s, %d cores\n",
+		c.Model, c.Dataset, len(d.TrainIndices), d.Test.Len(), m.NumParams(), nn.Backend(), runtime.GOMAXPROCS(0))
+	var rows []epoch
+	for e := 1; e <= c.Epochs; e++ {
+		start := time.Now()
+		trainLoss, err := tr.TrainEpoch(d.Train, d.TrainIndices, rng)
+		if err != nil {
+			return fmt.Errorf("epoch %d: %w", e, err)
+		}
+		secs := time.Since(start).Seconds()
+		acc, loss, err := tr.Evaluate(d.Test, nil)
+		if err != nil {
+			return fmt.Errorf("epoch %d: %w", e, err)
+		}
+		r := epoch{e, acc, loss, trainLoss, secs, float64(len(d.TrainIndices)) / secs}
+		rows = append(rows, r)
+		fmt.Fprintf(stdout, "epoch %2d  test accuracy %6.2f%%  test loss %.4f  train loss %.4f  %6.0f samples/s\n",
+			e, 100*acc, loss, trainLoss, r.SamplesPerSecond)
+	}
+	return write(c, rows)
+}
+
+func write(c config, rows []epoch) error {
+	header := []string{"epoch", "test_accuracy", "test_loss", "train_loss", "train_seconds", "samples_per_second"}
+	var csv [][]string
+	s := plots.Series{Name: c.Model}
+	for _, r := range rows {
+		f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+		csv = append(csv, []string{strconv.Itoa(r.Epoch), f(r.TestAccuracy), f(r.TestLoss), f(r.TrainLoss), f(r.TrainSeconds), f(r.SamplesPerSecond)})
+		s.X = append(s.X, float64(r.Epoch))
+		s.Y = append(s.Y, 100*r.TestAccuracy)
+	}
+	if err := results.WriteCSV(filepath.Join(c.Out, "results.csv"), header, csv); err != nil {
+		return err
+	}
+	summary := map[string]any{
+		"experiment": "baseline", "config": c, "epochs": rows, "backend": nn.Backend(),
+		"final_test_accuracy": rows[len(rows)-1].TestAccuracy, "go": runtime.Version(),
+	}
+	if err := results.WriteJSON(filepath.Join(c.Out, "summary.json"), summary); err != nil {
+		return err
+	}
+	chart := plots.Chart{Title: fmt.Sprintf("Central training: %s on %s", c.Model, c.Dataset), XLabel: "epoch", YLabel: "test accuracy (%)"}
+	return plots.Lines(filepath.Join(c.Out, "accuracy.png"), chart, []plots.Series{s})
+}

@@ -1,0 +1,170 @@
+// Command crypto times every aggregation scheme of package crypto on the
+// CNN's 30,514-value update: protect per data owner, combine at the secure
+// worker, reveal at the model owner, bytes sent per owner and the largest
+// absolute error of the revealed weighted sum.
+//
+//	go run ./experiments/crypto -schemes ckks,ss -owners 2,3,10 -reps 5
+package main
+
+import (
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	mrand "math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fedactor/fedactor/crypto"
+	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/plots"
+)
+
+// row is one line of results.csv.
+type row struct {
+	Scheme, Params, Op string
+	Owners, Bytes      int
+	MedianMs, MinMs    float64
+	MaxAbsError        float64
+}
+
+func main() {
+	schemes := flag.String("schemes", strings.Join(crypto.Names(), ","), "comma-separated schemes")
+	ownersFlag := flag.String("owners", "2,3,10", "comma-separated numbers of data owners")
+	params := flag.String("params", "", "comma-separated presets (logN13,logN14,logN15 for CKKS; 2048,3072 for paillier); empty: defaults")
+	reps := flag.Int("reps", 5, "repetitions per configuration")
+	length := flag.Int("len", 30514, "update length")
+	out := flag.String("out", "results/crypto", "output directory")
+	flag.Parse()
+
+	var rows []row
+	literals := map[string]any{}
+	for _, name := range strings.Split(*schemes, ",") {
+		for _, p := range strings.Split(*params, ",") {
+			for _, o := range strings.Split(*ownersFlag, ",") {
+				owners, err := strconv.Atoi(o)
+				check(err)
+				s, err := crypto.New(name, crypto.Config{Owners: owners, Len: *length, Params: p})
+				if err != nil {
+					log.Printf("skip %s params %q: %v", name, p, err)
+					continue
+				}
+				preset := presetName(s.Literal())
+				literals[name+"/"+preset] = s.Literal()
+				rs, err := measure(s, owners, *length, *reps, preset)
+				check(err)
+				for _, r := range rs {
+					log.Printf("%-14s %-6s owners=%-2d %-12s median %9.3f ms  min %9.3f ms  %9d B  err %.2g",
+						r.Scheme, r.Params, r.Owners, r.Op, r.MedianMs, r.MinMs, r.Bytes, r.MaxAbsError)
+				}
+				rows = append(rows, rs...)
+			}
+		}
+	}
+	header := []string{"scheme", "owners", "params", "op", "median_ms", "min_ms", "bytes", "max_abs_error"}
+	var csvRows [][]string
+	for _, r := range rows {
+		csvRows = append(csvRows, []string{r.Scheme, strconv.Itoa(r.Owners), r.Params, r.Op,
+			fmt.Sprintf("%.4f", r.MedianMs), fmt.Sprintf("%.4f", r.MinMs), strconv.Itoa(r.Bytes), fmt.Sprintf("%.3g", r.MaxAbsError)})
+	}
+	check(results.WriteCSV(filepath.Join(*out, "results.csv"), header, csvRows))
+	check(results.WriteJSON(filepath.Join(*out, "summary.json"), map[string]any{
+		"len": *length, "reps": *reps, "owners": *ownersFlag, "gomaxprocs": runtime.GOMAXPROCS(0),
+		"go": runtime.Version(), "parameters": literals, "rows": rows,
+		"anchors_ms": map[string][3]float64{ // encrypt, aggregate 2, decrypt
+			"PySEAL seed": {207.5, 134.6, 89.4}, "SEAL 4.1 wasm N=16384": {42.6, 1.16, 9.8},
+			"Lattigo logN14 single core": {12.1, 0.49, 2.7}},
+	}))
+	check(chart(filepath.Join(*out, "times.png"), rows))
+}
+
+// measure runs s reps times and returns one row per operation.
+func measure(s crypto.Scheme, owners, length, reps int, preset string) ([]row, error) {
+	ops := []string{"setup", "protect", "combine", "reveal_share", "reveal"}
+	times := make([][]float64, len(ops))
+	var bytes, maxErr, src = 0, 0.0, mrand.New(mrand.NewPCG(1, 2))
+	for rep := 0; rep < reps; rep++ {
+		ups, ws, want := make([][]float64, owners), make([]float64, owners), make([]float64, length+1)
+		for k := range ups {
+			ups[k] = make([]float64, length)
+			ws[k] = float64(500 + src.IntN(1500))
+			for i := range ups[k] {
+				ups[k][i] = 0.1 * src.NormFloat64()
+				want[i] += ws[k] * ups[k][i]
+			}
+			want[length] += ws[k]
+		}
+		sum, w, st, err := crypto.Run(s, ups, ws, rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		for i, d := range []time.Duration{st.Setup, st.Protect, st.Combine, st.RevealShare, st.Reveal} {
+			times[i] = append(times[i], float64(d.Nanoseconds())/1e6)
+		}
+		bytes, maxErr = st.BytesPerOwner, math.Max(maxErr, math.Abs(w-want[length]))
+		for i, x := range sum {
+			maxErr = math.Max(maxErr, math.Abs(x-want[i]))
+		}
+	}
+	var rows []row
+	for i, op := range ops {
+		if slices.Sort(times[i]); op != "reveal_share" || s.Flow().RevealShares {
+			rows = append(rows, row{Scheme: s.Name(), Params: preset, Op: op, Owners: owners, Bytes: bytes,
+				MedianMs: times[i][len(times[i])/2], MinMs: times[i][0], MaxAbsError: maxErr})
+		}
+	}
+	return rows, nil
+}
+
+// presetName extracts a short parameter name from a scheme literal.
+func presetName(lit any) string {
+	switch l := lit.(type) {
+	case crypto.CKKSLiteral:
+		return l.Name
+	case crypto.ThresholdCKKSLiteral:
+		return l.Name
+	case crypto.PaillierLiteral:
+		return strconv.Itoa(l.Bits)
+	}
+	return "-"
+}
+
+// chart draws median times of protect, combine and reveal for the smallest
+// number of owners measured, one group of bars per scheme and preset.
+func chart(path string, rows []row) error {
+	minOwners := math.MaxInt
+	for _, r := range rows {
+		minOwners = min(minOwners, r.Owners)
+	}
+	var cats []string
+	idx := map[string]int{}
+	for _, r := range rows {
+		if c := r.Scheme + " " + r.Params; r.Owners == minOwners && idx[c] == 0 {
+			cats = append(cats, c)
+			idx[c] = len(cats)
+		}
+	}
+	var series []plots.Series
+	for _, op := range []string{"protect", "combine", "reveal"} {
+		s := plots.Series{Name: op, Y: make([]float64, len(cats))}
+		for _, r := range rows {
+			if r.Owners == minOwners && r.Op == op {
+				s.Y[idx[r.Scheme+" "+r.Params]-1] = math.Max(r.MedianMs, 1e-3)
+			}
+		}
+		series = append(series, s)
+	}
+	return plots.Bars(path, plots.Chart{Title: fmt.Sprintf("Aggregation of %d owners, 30,514 values", minOwners),
+		YLabel: "median time (ms)", LogY: true}, cats, series)
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,58 @@
+package sweep
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/fedactor/fedactor/nn"
+)
+
+// Training and evaluation speed of one core, in examples per second,
+// measured on the reference 2-core machine; they only seed the estimate,
+// which follows the measured pace once rounds finish.
+var perCore = map[string]map[string]float64{
+	"openblas": {"cnn": 2000, "mlp": 8000, "logreg": 40000},
+	"gonum":    {"cnn": 350, "mlp": 2500, "logreg": 20000},
+}
+
+// estimate predicts a sweep's duration from its work: training examples
+// per round (every owner's shard, times epochs) plus test examples.
+type estimate struct {
+	start  time.Time
+	total  time.Duration
+	work   map[Setting]float64 // per round, in seconds at the seed speed
+	spent  float64             // seed seconds of finished rounds
+	budget float64             // seed seconds of the whole sweep
+}
+
+func newEstimate(c Config, d *Data, settings []Setting) *estimate {
+	cores := float64(runtime.GOMAXPROCS(0))
+	speed := perCore[nn.Backend()][c.Model]
+	if speed == 0 {
+		speed = 1000
+	}
+	e := &estimate{start: time.Now(), work: map[Setting]float64{}}
+	for _, s := range settings {
+		train := float64(len(d.TrainIdx) * c.Epochs)
+		if s.Split == "full" {
+			train *= float64(s.Workers)
+		}
+		round := train/(speed*min(cores, float64(s.Workers))) + float64(len(d.TestIdx))/(3*speed*cores)
+		e.work[s] = round
+		e.budget += round * float64(c.Rounds)
+	}
+	e.total = time.Duration(e.budget * float64(time.Second))
+	return e
+}
+
+func (e *estimate) done(s Setting)          { e.spent += e.work[s] }
+func (e *estimate) elapsed() time.Duration { return time.Since(e.start) }
+
+// remaining scales the work left by the pace measured so far.
+func (e *estimate) remaining() time.Duration {
+	if e.spent == 0 {
+		return e.total
+	}
+	pace := e.elapsed().Seconds() / e.spent
+	return time.Duration((e.budget - e.spent) * pace * float64(time.Second))
+}

@@ -1,0 +1,156 @@
+package sweep
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/nn"
+	"github.com/fedactor/fedactor/plots"
+)
+
+// Summary is what summary.json holds: the flags, versions, and per
+// setting the scheme parameters, final accuracy and rounds.
+type Summary struct {
+	Experiment string    `json:"experiment"`
+	Config     Config    `json:"config"`
+	Backend    string    `json:"blas_backend"`
+	Go         string    `json:"go"`
+	Cores      int       `json:"cores"`
+	Started    time.Time `json:"started"`
+	Settings   []Outcome `json:"settings"`
+}
+
+// Outcome is one setting's record.
+type Outcome struct {
+	Setting
+	SchemeParams  any                   `json:"scheme_params"`
+	Strategy      string                `json:"strategy"`
+	FinalAccuracy float64               `json:"final_test_accuracy"`
+	SetupSeconds  float64               `json:"setup_seconds"`
+	ShardSizes    []int                 `json:"shard_sizes"`
+	Labels        [][]int               `json:"label_histogram"`
+	Rounds        []actors.RoundMetrics `json:"rounds"`
+}
+
+func newSummary(c Config) *Summary {
+	return &Summary{Experiment: "split", Config: c, Backend: nn.Backend(), Go: runtime.Version(), Cores: runtime.GOMAXPROCS(0), Started: time.Now().UTC()}
+}
+
+func (s *Summary) add(st Setting, f actors.Federation, r *actors.Result, labels [][]int) {
+	o := Outcome{Setting: st, SchemeParams: f.Scheme.Literal(), Strategy: f.Strategy.Name(), SetupSeconds: r.SetupSeconds, Labels: labels, Rounds: r.Rounds}
+	for _, ow := range f.Owners {
+		o.ShardSizes = append(o.ShardSizes, len(ow.Indices))
+	}
+	if n := len(r.Rounds); n > 0 {
+		o.FinalAccuracy = r.Rounds[n-1].TestAccuracy
+	}
+	s.Settings = append(s.Settings, o)
+}
+
+// Columns of results.csv. Times are seconds; train and protect are means
+// over the round's contributing owners, combine the slowest holder's.
+var Columns = []string{"scheme", "split", "workers", "round", "test_accuracy", "test_loss", "train_loss",
+	"round_seconds", "train_seconds", "protect_seconds", "combine_seconds", "reveal_seconds", "evaluate_seconds",
+	"bytes_sent", "contributors", "dropped", "rejected", "error"}
+
+func (s *Summary) rows() [][]string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+	var rows [][]string
+	for _, o := range s.Settings {
+		for _, r := range o.Rounds {
+			rows = append(rows, []string{o.Scheme, o.Split, strconv.Itoa(o.Workers), strconv.Itoa(r.Round),
+				f(r.TestAccuracy), f(r.TestLoss), f(r.TrainLoss), f(r.Seconds), f(r.Train), f(r.Protect), f(r.Combine),
+				f(r.Reveal), f(r.Evaluate), strconv.FormatInt(r.BytesSent, 10), strconv.Itoa(len(r.Contributors)),
+				strings.Join(r.Dropped, " "), strconv.Itoa(len(r.Rejected)), r.Err})
+		}
+	}
+	return rows
+}
+
+// write saves results.csv and summary.json.
+func (s *Summary) write(dir string) error {
+	if err := results.WriteCSV(filepath.Join(dir, "results.csv"), Columns, s.rows()); err != nil {
+		return err
+	}
+	return results.WriteJSON(filepath.Join(dir, "summary.json"), s)
+}
+
+// plot draws accuracy_<split>.png (a line per worker count and scheme),
+// accuracy_workers_<n>.png (a line per split and scheme) and
+// labels_<split>_<n>.png (the label histogram of every owner).
+func (s *Summary) plot(dir string) error {
+	c := s.Config
+	multi := len(c.Schemes) > 1
+	line := func(o Outcome, name string) plots.Series {
+		if multi {
+			name = o.Scheme + ", " + name
+		}
+		ser := plots.Series{Name: name}
+		for _, r := range o.Rounds {
+			ser.X = append(ser.X, float64(r.Round))
+			ser.Y = append(ser.Y, 100*r.TestAccuracy)
+		}
+		return ser
+	}
+	chart := func(title string) plots.Chart {
+		return plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}
+	}
+	for _, split := range c.Splits {
+		var series []plots.Series
+		for _, o := range s.Settings {
+			if o.Split == split {
+				series = append(series, line(o, fmt.Sprintf("%d owners", o.Workers)))
+			}
+		}
+		title := fmt.Sprintf("%s, %s split: accuracy per round", c.Model, split)
+		if err := plots.Lines(filepath.Join(dir, "accuracy_"+split+".png"), chart(title), series); err != nil {
+			return err
+		}
+	}
+	for _, w := range c.Workers {
+		var series []plots.Series
+		for _, o := range s.Settings {
+			if o.Workers == w {
+				series = append(series, line(o, o.Split))
+			}
+		}
+		title := fmt.Sprintf("%s, %d owners: accuracy per round", c.Model, w)
+		if err := plots.Lines(filepath.Join(dir, fmt.Sprintf("accuracy_workers_%d.png", w)), chart(title), series); err != nil {
+			return err
+		}
+	}
+	drawn := map[Setting]bool{}
+	for _, o := range s.Settings {
+		key := Setting{Split: o.Split, Workers: o.Workers}
+		if drawn[key] {
+			continue
+		}
+		drawn[key] = true
+		if err := plotLabels(dir, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func plotLabels(dir string, o Outcome) error {
+	names := actors.OwnerNames(o.Workers)
+	var series []plots.Series
+	for class := range o.Labels[0] {
+		ser := plots.Series{Name: "class " + strconv.Itoa(class)}
+		for _, h := range o.Labels {
+			ser.Y = append(ser.Y, float64(h[class]))
+		}
+		series = append(series, ser)
+	}
+	title := fmt.Sprintf("%s split, %d owners: labels per owner", o.Split, o.Workers)
+	chart := plots.Chart{Title: title, XLabel: "data owner", YLabel: "training examples"}
+	return plots.StackedBars(filepath.Join(dir, fmt.Sprintf("labels_%s_%d.png", o.Split, o.Workers)), chart, slices.Clone(names), series)
+}

@@ -1,0 +1,189 @@
+// Package sweep runs federated experiments over a grid of settings (scheme
+// x data split x number of data owners) and writes their results:
+// results.csv (one row per setting and round), summary.json and the
+// accuracy and label-distribution figures. experiments/split is its
+// command-line front end; the node binary reuses it for the model owner.
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/actors/policy"
+	"github.com/fedactor/fedactor/crypto"
+	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/internal/cli"
+	"github.com/fedactor/fedactor/nn"
+)
+
+// Config is a sweep: every combination of Schemes, Splits and Workers is
+// one setting, run for Rounds rounds.
+type Config struct {
+	Dataset string   `json:"dataset"`
+	Model   string   `json:"model"`
+	Schemes []string `json:"schemes"`
+	// Params is the crypto parameter preset ("" = the scheme's default).
+	Params  string  `json:"params,omitempty"`
+	Splits  []string `json:"splits"`
+	Workers []int   `json:"workers"`
+	Alpha   float64 `json:"alpha"`
+	Rounds  int     `json:"rounds"`
+	Epochs  int     `json:"epochs"`
+	Batch   int     `json:"batch"`
+	LR      float64 `json:"lr"`
+	// Limit and TestLimit subsample the training and test sets (0 = all).
+	Limit     int     `json:"limit"`
+	TestLimit int     `json:"test_limit"`
+	Seed      uint64  `json:"seed"`
+	Unweighted bool   `json:"unweighted"`
+	// Deadline bounds each round's wait for data owners (0 = default).
+	Deadline time.Duration `json:"deadline_ns"`
+	// Out is the output directory.
+	Out string `json:"-"`
+}
+
+// Setting is one point of the sweep's grid.
+type Setting struct {
+	Scheme  string `json:"scheme"`
+	Split   string `json:"split"`
+	Workers int    `json:"workers"`
+}
+
+// Settings lists the grid in the order it runs: by scheme, then split,
+// then worker count.
+func (c Config) Settings() []Setting {
+	var s []Setting
+	for _, sc := range c.Schemes {
+		for _, sp := range c.Splits {
+			for _, w := range c.Workers {
+				s = append(s, Setting{sc, sp, w})
+			}
+		}
+	}
+	return s
+}
+
+// Validate reports the first problem with c.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Schemes) == 0 || len(c.Splits) == 0 || len(c.Workers) == 0:
+		return fmt.Errorf("need at least one scheme, split and worker count")
+	case c.Rounds < 1 || c.Epochs < 1 || c.Batch < 1:
+		return fmt.Errorf("need -rounds, -epochs and -batch >= 1")
+	case c.LR <= 0:
+		return fmt.Errorf("-lr must be > 0")
+	case c.Limit < 0 || c.TestLimit < 0:
+		return fmt.Errorf("-limit must be >= 0")
+	}
+	for _, w := range c.Workers {
+		if w < 1 {
+			return fmt.Errorf("worker count %d < 1", w)
+		}
+	}
+	for _, s := range c.Schemes {
+		if _, err := crypto.New(s, crypto.Config{Owners: 1, Len: 1, Params: c.Params}); err != nil {
+			return err
+		}
+	}
+	for _, s := range c.Splits {
+		if _, err := dataset.NewPartitioner(s, c.Alpha); err != nil {
+			return err
+		}
+	}
+	if _, err := nn.New(c.Model, rand.New(rand.NewPCG(1, 1))); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Data is the loaded dataset a sweep trains and tests on.
+type Data struct {
+	Train, Test       *dataset.Set
+	TrainIdx, TestIdx []int // examples in use, after -limit
+}
+
+// Run runs every setting of c on d, printing one progress line per round
+// to progress, and writes the outputs to c.Out after every setting, so an
+// interrupted sweep keeps what it finished.
+func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress io.Writer) (*Summary, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	sum := newSummary(c)
+	settings := c.Settings()
+	est := newEstimate(c, d, settings)
+	fmt.Fprintf(progress, "%d settings x %d rounds, %d training examples, %d test; BLAS %s, %d cores; estimated time %s\n",
+		len(settings), c.Rounds, len(d.TrainIdx), len(d.TestIdx), nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.total))
+	for i, s := range settings {
+		fed, parts, err := Build(c, s, d)
+		if err != nil {
+			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
+		}
+		fed.Logger = logger
+		fed.OnRound = func(rm actors.RoundMetrics) {
+			est.done(s)
+			status := fmt.Sprintf("accuracy %6.2f%%", 100*rm.TestAccuracy)
+			if rm.Err != "" {
+				status = "FAILED: " + rm.Err
+			}
+			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  round %2d/%d  %s  (%.1fs; elapsed %s, remaining ~%s)\n",
+				i+1, len(settings), s.Scheme, s.Split, s.Workers, rm.Round, c.Rounds, status, rm.Seconds,
+				cli.Duration(est.elapsed()), cli.Duration(est.remaining()))
+		}
+		res, err := actors.Run(ctx, fed)
+		if err != nil {
+			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
+		}
+		sum.add(s, fed, res, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
+		if err := sum.write(c.Out); err != nil {
+			return sum, err
+		}
+	}
+	return sum, sum.plot(c.Out)
+}
+
+// Build makes the federation for one setting: the initial model (the same
+// for every setting with the same seed), the owners' shards and the scheme.
+// It also returns the shards as index lists into d.Train.
+func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
+	var f actors.Federation
+	m, err := nn.New(c.Model, rand.New(rand.NewPCG(c.Seed, 1)))
+	if err != nil {
+		return f, nil, err
+	}
+	p, err := dataset.NewPartitioner(s.Split, c.Alpha)
+	if err != nil {
+		return f, nil, err
+	}
+	labels := make([]uint8, len(d.TrainIdx))
+	for i, j := range d.TrainIdx {
+		labels[i] = d.Train.Labels[j]
+	}
+	parts, err := p.Partition(labels, s.Workers, rand.New(rand.NewPCG(c.Seed, 2)))
+	if err != nil {
+		return f, nil, err
+	}
+	owners := make([]actors.Owner, s.Workers)
+	for k, part := range parts {
+		for i, j := range part {
+			part[i] = d.TrainIdx[j]
+		}
+		owners[k] = actors.Owner{Name: actors.OwnerName(k), Data: d.Train, Indices: part}
+	}
+	scheme, err := crypto.New(s.Scheme, crypto.Config{Owners: s.Workers, Len: m.NumParams(), Params: c.Params})
+	if err != nil {
+		return f, nil, err
+	}
+	f = actors.Federation{
+		Scheme: scheme, Strategy: policy.FedAvg{Unweighted: c.Unweighted}, Model: m, Owners: owners,
+		Test: d.Test, TestIndices: d.TestIdx, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
+		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR},
+	}
+	return f, parts, nil
+}
