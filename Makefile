@@ -15,13 +15,13 @@ endif
 
 # Packages whose tests run with the race detector: the ones with concurrency
 # of their own. The numeric packages run without it (it slows them ~10x).
-RACE_PKGS := ./internal/... ./dataset/... ./plots/... ./experiments/...
+RACE_PKGS := ./actors/... ./internal/... ./dataset/... ./plots/...
 
-.PHONY: run test vet bench fuzz-seeds blas-hint
+.PHONY: run test vet bench proto blas-hint
 
-## run: the main experiment with its defaults.
+## run: the main experiment, the split sweep, with its defaults.
 run: blas-hint
-	$(GO) run $(TAGS) ./experiments/baseline
+	$(GO) run $(TAGS) ./experiments/split
 
 ## test: vet, then every test (race detector where it matters).
 test: vet
@@ -31,9 +31,13 @@ test: vet
 vet:
 	$(GO) vet $(TAGS) ./...
 
-## bench: training, evaluation and crypto benchmarks.
+## bench: training, evaluation, crypto and actor-overhead benchmarks.
 bench: blas-hint
-	$(GO) test $(TAGS) -run '^$$' -bench . -benchtime 3x ./nn/ ./crypto/
+	$(GO) test $(TAGS) -run '^$$' -bench . -benchtime 3x ./nn/ ./crypto/ ./actors/
+
+## proto: regenerate actors/fedactor.pb.go (needs protoc and protoc-gen-go v1.33.0).
+proto:
+	protoc --go_out=. --go_opt=paths=source_relative actors/fedactor.proto
 
 blas-hint:
 ifneq ($(OPENBLAS),yes)

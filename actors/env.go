@@ -21,6 +21,9 @@ type env struct {
 // party called to.
 func (e *env) send(ctx actor.SenderContext, to string, msg proto.Message) {
 	e.traffic.add(msg)
+	if e.fed.observe != nil {
+		e.fed.observe(to, msg)
+	}
 	ctx.Send(e.pid(to), msg)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/nn"
+	"google.golang.org/protobuf/proto"
 )
 
 // DefaultDeadline is how long a round waits for data owners when
@@ -52,6 +53,9 @@ type Federation struct {
 	Logger *slog.Logger
 	// OnRound, if set, is called by the model owner after every round.
 	OnRound func(RoundMetrics)
+
+	// observe, if set, sees every message sent between parties (tests).
+	observe func(to string, msg proto.Message)
 }
 
 // Owner is one data owner: its name and its private shard.

@@ -65,49 +65,65 @@ func toyFederation(t testing.TB, scheme string) Federation {
 	}
 }
 
-// directFedAvg trains the owners of f in a plain loop, exactly as the
-// actors do, and averages their models in the clear.
-func directFedAvg(t *testing.T, f Federation) []float64 {
+// ownerState is one owner's training state in the direct computation.
+type ownerState struct {
+	m     *nn.Model
+	opt   nn.Optimizer
+	rng   *rand.Rand
+	batch int
+}
+
+func (o ownerState) trainer() *nn.Trainer {
+	return &nn.Trainer{Model: o.m, Optimizer: o.opt, BatchSize: o.batch, Threads: 1}
+}
+
+// fedState is the direct computation's state after some rounds.
+type fedState struct {
+	global []float64
+	owners []ownerState
+}
+
+// directFedAvgState trains the owners of f for f.Rounds rounds (0 allowed)
+// in a plain loop, exactly as the actors do, and averages their models in
+// the clear.
+func directFedAvgState(t *testing.T, f Federation) fedState {
 	t.Helper()
+	rounds := f.Rounds
+	f.Rounds = max(f.Rounds, 1)
 	f, err := f.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
-	global := f.Model.Params(nil)
-	type state struct {
-		m   *nn.Model
-		opt nn.Optimizer
-		rng *rand.Rand
-	}
-	owners := make([]state, len(f.Owners))
-	for i := range owners {
+	st := fedState{global: f.Model.Params(nil)}
+	for i := range f.Owners {
 		opt, _ := f.Train.newOptimizer()
-		owners[i] = state{f.Model.Clone(), opt, rand.New(rand.NewPCG(f.Seed, uint64(i)+1))}
+		st.owners = append(st.owners, ownerState{f.Model.Clone(), opt, rand.New(rand.NewPCG(f.Seed, uint64(i)+1)), f.Train.BatchSize})
 	}
-	for range f.Rounds {
-		sum := make([]float64, len(global))
+	for range rounds {
+		sum := make([]float64, len(st.global))
 		var total float64
 		for i, o := range f.Owners {
-			st := owners[i]
-			if err := st.m.SetParams(global); err != nil {
+			ow := st.owners[i]
+			if err := ow.m.SetParams(st.global); err != nil {
 				t.Fatal(err)
 			}
-			tr := &nn.Trainer{Model: st.m, Optimizer: st.opt, BatchSize: f.Train.BatchSize, Threads: 1}
-			if _, err := tr.TrainEpoch(o.Data, o.Indices, st.rng); err != nil {
+			if _, err := ow.trainer().TrainEpoch(o.Data, o.Indices, ow.rng); err != nil {
 				t.Fatal(err)
 			}
 			w := f.Strategy.Weight(len(o.Indices))
-			for j, p := range st.m.Params(nil) {
+			for j, p := range ow.m.Params(nil) {
 				sum[j] += w * p
 			}
 			total += w
 		}
-		if err := f.Strategy.Aggregate(global, global, sum, total); err != nil {
+		if err := f.Strategy.Aggregate(st.global, st.global, sum, total); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return global
+	return st
 }
+
+func directFedAvg(t *testing.T, f Federation) []float64 { return directFedAvgState(t, f).global }
 
 func TestRunMatchesDirectFedAvg(t *testing.T) {
 	tolerance := map[string]float64{"plain": 1e-12, "ss": 1e-5, "ckks": 1e-5, "ckks-threshold": 1e-5, "paillier": 1e-5}

@@ -2,12 +2,14 @@ package nn
 
 // convOp is Conv2D with optionally fused ReLU and max pooling.
 //
-// A chunk of n examples is convolved as one GEMM on a transposed im2col
+// A micro-batch of n examples is convolved as one GEMM on a transposed im2col
 // matrix: col is [kk][n·P] (kk = cin·k·k patch values, P = oh·ow output
 // positions per example), so pre = W·col is [cout][n·P] and each
 // (channel, example) pre-activation plane is a contiguous oh×ow image. The
 // epilogue adds the bias, applies ReLU and pools plane by plane, writing
-// NCHW output and, in training, the argmax code of each window.
+// NCHW output and, in training, the argmax code of each window. The
+// openblas build computes a small first layer directly instead (see
+// direct).
 type convOp struct {
 	off                int
 	cin, h, w, cout, k int
@@ -18,7 +20,7 @@ type convOp struct {
 	kk                 int // cin·k·k, the patch length
 	npos               int // oh·ow
 	outSize, inSize    int
-	first              bool // no op before it has parameters
+	first              bool // no op before it has parameters: no input gradient
 	// geom repeats the geometry as int64s for the C kernels of the
 	// openblas build (cin, h, w, k, oh, ow, ph, pw, cout, npos, inSize,
 	// outSize), so that no per-call struct escapes to the heap.
@@ -46,15 +48,19 @@ func newConvOp(off int, in Shape, filters, k int, relu bool, pool int) *convOp {
 func (o *convOp) span() (int, int) { return o.off, o.cout*o.kk + o.cout }
 
 func (o *convOp) alloc(s *scratch, n int, train bool) {
-	s.col = grow(s.col, n*o.npos*o.kk)
-	s.pre = grow(s.pre, n*o.npos*o.cout)
+	if !o.direct() {
+		s.col = grow(s.col, n*o.npos*o.kk)
+		s.pre = grow(s.pre, n*o.npos*o.cout)
+	}
 	s.out = grow(s.out, n*o.outSize)
 	if o.direct() {
 		s.wt = grow(s.wt, o.kk*o.cout)
-		s.vm = grow(s.vm, 4*o.cout)
+		if train {
+			s.gacc = grow(s.gacc, (o.kk+1)*o.cout)
+		}
 	}
 	if o.pool == 2 {
-		s.vm = grow(s.vm, max(o.ph*o.ow, 4*o.cout))
+		s.vm = grow(s.vm, o.ph*o.ow)
 		s.vb = growCode(s.vb, o.ph*o.ow)
 	}
 	if train {
@@ -63,9 +69,13 @@ func (o *convOp) alloc(s *scratch, n int, train bool) {
 		} else if o.pool > 1 {
 			s.idx = growInt(s.idx, n*o.outSize)
 		}
-		s.dpre = grow(s.dpre, n*o.npos*o.cout)
-		s.dcol = grow(s.dcol, min(n, dcolBlock)*o.npos*o.kk)
-		s.din = grow(s.din, n*o.inSize)
+		if !o.first || o.pool != 2 {
+			s.dpre = grow(s.dpre, n*o.npos*o.cout)
+		}
+		if !o.first {
+			s.dcol = grow(s.dcol, min(n, dcolBlock)*o.npos*o.kk)
+			s.din = grow(s.din, n*o.inSize)
+		}
 	}
 }
 
@@ -387,7 +397,7 @@ func (o *convOp) backward(s *scratch, p, g, in, dout []float32, n int, needIn, a
 		// First layer: only the kernel gradient is needed, and at most one
 		// cell per window has a gradient, so gather it directly from the
 		// input instead of forming dpre and multiplying.
-		o.sparseGrad(in, dout, s.code, gw, gb, n, acc)
+		o.sparseGrad(s, in, dout, s.code, gw, gb, n, acc)
 		return nil
 	}
 	dpre := s.dpre[:C*ld]

@@ -58,8 +58,9 @@
 //
 // A batch is cut into micro-batches of a few examples at fixed positions,
 // small enough for their activations to stay in cache. Trainer.Threads
-// workers claim micro-batches in turn and write each one's gradient to its
-// own buffer; the buffers are summed in order before the optimizer step.
+// workers claim micro-batches (or, for large batches, fixed groups of
+// them) in turn and write each one's gradient to its own buffer; the
+// buffers are summed in order before the optimizer step.
 // Dropout masks are drawn per example from a seed taken from the rng per
 // batch and the example's position, so results are bit-for-bit the same
 // for any Threads. Threads 0 means GOMAXPROCS; with Threads 1 all work

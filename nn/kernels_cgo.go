@@ -208,54 +208,126 @@ void nn_sparse_grad(const geom *g, const float *in, const float *dout, const uin
 		}
 	}
 }
+// conv_pool2_window accumulates the pre-activations of one 2×2 window's
+// four positions for CC channels (vectorised over channels, kernel
+// transposed to wt [kk][CC]) and pools them with the argmax rule of
+// nn_pool2. With CC a constant the accumulators live in registers.
+static inline __attribute__((always_inline)) void conv_pool2_window(const geom *g,
+		const float *x, const float *wt, const float *bias, float *out, uint8_t *code,
+		int relu, int64_t py, int64_t px, int64_t o, const int64_t CC) {
+	int64_t k = g->k, w = g->w, hw = g->h * g->w, np = g->ph * g->pw;
+	float a0[CC], a1[CC], a2[CC], a3[CC];
+	for (int64_t c = 0; c < CC; c++)
+		a0[c] = a1[c] = a2[c] = a3[c] = 0;
+	for (int64_t ci = 0; ci < g->cin; ci++)
+	for (int64_t ky = 0; ky < k; ky++)
+	for (int64_t kx = 0; kx < k; kx++) {
+		const float *restrict wr = wt + ((ci * k + ky) * k + kx) * CC;
+		const float *p = x + ci * hw + (2 * py + ky) * w + 2 * px + kx;
+		float x00 = p[0], x01 = p[1], x10 = p[w], x11 = p[w + 1];
+		for (int64_t c = 0; c < CC; c++) {
+			float wv = wr[c];
+			a0[c] += x00 * wv;
+			a1[c] += x01 * wv;
+			a2[c] += x10 * wv;
+			a3[c] += x11 * wv;
+		}
+	}
+	float v[CC];
+	int32_t kc[CC];
+	float fb = relu ? 0 : -__builtin_inff();
+	for (int64_t c = 0; c < CC; c++) {
+		// Left column (0,0)/(1,0), right column (0,1)/(1,1); integer
+		// arithmetic on 32-bit lanes so that the loop vectorises.
+		int32_t bl = a2[c] > a0[c], br = a3[c] > a1[c];
+		float l = a2[c] > a0[c] ? a2[c] : a0[c];
+		float r = a3[c] > a1[c] ? a3[c] : a1[c];
+		int32_t h = r > l;
+		float vv = (r > l ? r : l) + bias[c];
+		int32_t kk = h + 2 * (bl + h * (br - bl));
+		int32_t pos = vv > fb;
+		kc[c] = pos * kk + (1 - pos) * 4;
+		v[c] = vv > fb ? vv : 0;
+	}
+	for (int64_t c = 0; c < CC; c++)
+		out[o + c * np] = v[c];
+	if (code)
+		for (int64_t c = 0; c < CC; c++)
+			code[o + c * np] = (uint8_t)kc[c];
+}
+
 // nn_conv_pool2 computes a small first-layer convolution directly, with
-// bias, ReLU and 2×2 pooling fused: for each window it accumulates the
-// four positions' pre-activations for all channels (vectorised over
-// channels, kernel transposed to wt [kk][cout]) in acc, then pools them
-// with the argmax rule of nn_pool2. No pre-activation matrix is stored.
-__attribute__((target_clones("avx2", "default")))
+// bias, ReLU and 2×2 pooling fused, storing no pre-activations.
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void nn_conv_pool2(const geom *g, const float *in, const float *wt, const float *bias,
-		float *out, uint8_t *code, int relu, int64_t n, float *acc) {
-	int64_t C = g->cout, k = g->k, w = g->w, hw = g->h * g->w, np = g->ph * g->pw;
-	float *restrict a0 = acc, *restrict a1 = acc + C, *restrict a2 = acc + 2 * C, *restrict a3 = acc + 3 * C;
+		float *out, uint8_t *code, int relu, int64_t n) {
 	for (int64_t e = 0; e < n; e++) {
 		const float *x = in + e * g->in_size;
 		for (int64_t py = 0; py < g->ph; py++)
 		for (int64_t px = 0; px < g->pw; px++) {
-			for (int64_t c = 0; c < C; c++)
-				a0[c] = a1[c] = a2[c] = a3[c] = 0;
-			for (int64_t ci = 0; ci < g->cin; ci++)
-			for (int64_t ky = 0; ky < k; ky++)
-			for (int64_t kx = 0; kx < k; kx++) {
-				const float *restrict wr = wt + ((ci * k + ky) * k + kx) * C;
-				const float *p = x + ci * hw + (2 * py + ky) * w + 2 * px + kx;
-				float x00 = p[0], x01 = p[1], x10 = p[w], x11 = p[w + 1];
-				for (int64_t c = 0; c < C; c++) {
-					float wv = wr[c];
-					a0[c] += x00 * wv;
-					a1[c] += x01 * wv;
-					a2[c] += x10 * wv;
-					a3[c] += x11 * wv;
-				}
-			}
 			int64_t o = e * g->out_size + py * g->pw + px;
-			for (int64_t c = 0; c < C; c++) {
-				// Left column (0,0)/(1,0), right column (0,1)/(1,1).
-				int bl = a2[c] > a0[c], br = a3[c] > a1[c];
-				float l = bl ? a2[c] : a0[c], r = br ? a3[c] : a1[c];
-				int h = r > l;
-				float v = (r > l ? r : l) + bias[c];
-				int kc = h + 2 * (h ? br : bl);
-				if (relu) {
-					int pos = v > 0;
-					kc = pos * kc + (1 - pos) * 4;
-					v = v > 0 ? v : 0;
-				}
-				out[o + c * np] = v;
-				if (code)
-					code[o + c * np] = (uint8_t)kc;
-			}
+			if (g->cout == 32)
+				conv_pool2_window(g, x, wt, bias, out, code, relu, py, px, o, 32);
+			else if (g->cout == 16)
+				conv_pool2_window(g, x, wt, bias, out, code, relu, py, px, o, 16);
+			else
+				conv_pool2_window(g, x, wt, bias, out, code, relu, py, px, o, g->cout);
 		}
+	}
+}
+// sparse_grad_window adds one window's contribution to the transposed
+// kernel gradient acc [kk][CC] and the bias gradient bacc, vectorised over
+// channels: G[pos][c] is channel c's window gradient if its argmax is pos.
+static inline __attribute__((always_inline)) void sparse_grad_window(const geom *g,
+		const float *x, const float *dout, const uint8_t *code, float *restrict acc,
+		float *restrict bacc, int64_t py, int64_t px, int64_t o, const int64_t CC) {
+	int64_t k = g->k, w = g->w, hw = g->h * g->w, np = g->ph * g->pw;
+	float G0[CC], G1[CC], G2[CC], G3[CC];
+	for (int64_t c = 0; c < CC; c++) {
+		int32_t kc = code[o + c * np];
+		float gv = dout[o + c * np];
+		G0[c] = kc == 0 ? gv : 0;
+		G1[c] = kc == 1 ? gv : 0;
+		G2[c] = kc == 2 ? gv : 0;
+		G3[c] = kc == 3 ? gv : 0;
+		bacc[c] += kc < 4 ? gv : 0;
+	}
+	for (int64_t ci = 0; ci < g->cin; ci++)
+	for (int64_t ky = 0; ky < k; ky++)
+	for (int64_t kx = 0; kx < k; kx++) {
+		const float *p = x + ci * hw + (2 * py + ky) * w + 2 * px + kx;
+		float p00 = p[0], p01 = p[1], p10 = p[w], p11 = p[w + 1];
+		float *restrict aj = acc + ((ci * k + ky) * k + kx) * CC;
+		for (int64_t c = 0; c < CC; c++)
+			aj[c] += p00 * G0[c] + p01 * G1[c] + p10 * G2[c] + p11 * G3[c];
+	}
+}
+
+// nn_sparse_grad_direct is nn_sparse_grad for the layers nn_conv_pool2
+// serves, vectorised over channels; acc needs (kk+1)·cout floats.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void nn_sparse_grad_direct(const geom *g, const float *in, const float *dout, const uint8_t *code,
+		float *gw, float *gb, int64_t n, int acc_out, float *acc) {
+	int64_t C = g->cout, kk = g->cin * g->k * g->k;
+	float *bacc = acc + kk * C;
+	memset(acc, 0, (kk + 1) * C * sizeof(float));
+	for (int64_t e = 0; e < n; e++) {
+		const float *x = in + e * g->in_size;
+		for (int64_t py = 0; py < g->ph; py++)
+		for (int64_t px = 0; px < g->pw; px++) {
+			int64_t o = e * g->out_size + py * g->pw + px;
+			if (C == 32)
+				sparse_grad_window(g, x, dout, code, acc, bacc, py, px, o, 32);
+			else if (C == 16)
+				sparse_grad_window(g, x, dout, code, acc, bacc, py, px, o, 16);
+			else
+				sparse_grad_window(g, x, dout, code, acc, bacc, py, px, o, C);
+		}
+	}
+	for (int64_t c = 0; c < C; c++) {
+		for (int64_t j = 0; j < kk; j++)
+			gw[c * kk + j] = acc_out ? gw[c * kk + j] + acc[j * C + c] : acc[j * C + c];
+		gb[c] = acc_out ? gb[c] + bacc[c] : bacc[c];
 	}
 }
 */
@@ -302,9 +374,15 @@ func (o *convOp) unpool2(dpre, dout []float32, code []uint8, gb []float32, n int
 	C.nn_unpool2(o.cgeom(), fptr(dpre), fptr(dout), (*C.uint8_t)(unsafe.SliceData(code)), fptr(gb), C.int64_t(n), cbool(acc))
 }
 
-func (o *convOp) sparseGrad(in, dout []float32, code []uint8, gw, gb []float32, n int, acc bool) {
+func (o *convOp) sparseGrad(s *scratch, in, dout []float32, code []uint8, gw, gb []float32, n int, acc bool) {
 	_, _, _ = in[n*o.inSize-1], dout[n*o.outSize-1], code[n*o.outSize-1]
 	_, _ = gw[o.cout*o.kk-1], gb[o.cout-1]
+	if o.direct() {
+		_ = s.gacc[(o.kk+1)*o.cout-1]
+		C.nn_sparse_grad_direct(o.cgeom(), fptr(in), fptr(dout), (*C.uint8_t)(unsafe.SliceData(code)),
+			fptr(gw), fptr(gb), C.int64_t(n), cbool(acc), fptr(s.gacc))
+		return
+	}
 	C.nn_sparse_grad(o.cgeom(), fptr(in), fptr(dout), (*C.uint8_t)(unsafe.SliceData(code)),
 		fptr(gw), fptr(gb), C.int64_t(n), cbool(acc))
 }
@@ -312,7 +390,7 @@ func (o *convOp) sparseGrad(in, dout []float32, code []uint8, gw, gb []float32, 
 // direct reports whether forward uses nn_conv_pool2: for a first layer
 // with 2×2 pooling and a short patch (few input channels), where a matrix
 // product with inner dimension kk would be memory-bound.
-func (o *convOp) direct() bool { return o.first && o.pool == 2 && o.kk <= 32 }
+func (o *convOp) direct() bool { return o.first && o.pool == 2 && o.kk <= 32 && o.cout <= 256 }
 
 func (o *convOp) convPool2(s *scratch, wt, bias, in []float32, code []uint8, n int) {
 	_, _, _ = wt[o.cout*o.kk-1], bias[o.cout-1], in[n*o.inSize-1]
@@ -328,6 +406,5 @@ func (o *convOp) convPool2(s *scratch, wt, bias, in []float32, code []uint8, n i
 		_ = code[n*o.outSize-1]
 		cp = (*C.uint8_t)(unsafe.SliceData(code))
 	}
-	_ = s.vm[4*o.cout-1]
-	C.nn_conv_pool2(o.cgeom(), fptr(in), fptr(t), fptr(bias), fptr(out), cp, cbool(o.relu), C.int64_t(n), fptr(s.vm))
+	C.nn_conv_pool2(o.cgeom(), fptr(in), fptr(t), fptr(bias), fptr(out), cp, cbool(o.relu), C.int64_t(n))
 }

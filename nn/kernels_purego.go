@@ -15,7 +15,7 @@ func (o *convOp) unpool2(dpre, dout []float32, code []uint8, gb []float32, n int
 	o.unpool2Go(dpre, dout, code, gb, n, acc)
 }
 
-func (o *convOp) sparseGrad(in, dout []float32, code []uint8, gw, gb []float32, n int, acc bool) {
+func (o *convOp) sparseGrad(_ *scratch, in, dout []float32, code []uint8, gw, gb []float32, n int, acc bool) {
 	o.sparseGradGo(in, dout, code, gw, gb, n, acc)
 }
 

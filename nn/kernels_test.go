@@ -79,7 +79,7 @@ func TestConvKernels(t *testing.T) {
 		}
 		gw1, gw2 := fill(o.cout*o.kk), fill(o.cout*o.kk)
 		for _, acc := range []bool{false, true} {
-			o.sparseGrad(in, dout, code1, gw1, gb1, n, acc)
+			o.sparseGrad(&scratch{}, in, dout, code1, gw1, gb1, n, acc)
 			o.sparseGradGo(in, dout, code2, gw2, gb2, n, acc)
 			for i := range gw1 {
 				if d := gw1[i] - gw2[i]; d > 1e-4 || d < -1e-4 {

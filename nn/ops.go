@@ -34,6 +34,7 @@ type scratch struct {
 	vm   []float32 // 2×2 max-pool row-pair maxima of one plane (C kernel)
 	vb   []uint8   // 2×2 max-pool row-pair winners of one plane (C kernel)
 	wt   []float32 // transposed kernel [kk][cout] (direct C kernel)
+	gacc []float32 // transposed kernel and bias gradient (direct C kernel)
 	mask []float32 // dropout multipliers
 	dpre []float32 // gradient of pre (or of a Dense pre-activation)
 	dcol []float32 // gradient of col

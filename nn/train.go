@@ -28,6 +28,11 @@ type Source interface {
 // beyond floating-point rounding.
 const microBatch = 16
 
+// maxGradSlots bounds the gradient buffers a Trainer keeps for one batch
+// (one per group of micro-batches), so that large batches do not need
+// memory proportional to their size.
+const maxGradSlots = 32
+
 // DefaultBatchSize is the batch size of a Trainer whose BatchSize is 0
 // (Keras's default).
 const DefaultBatchSize = 32
@@ -215,13 +220,17 @@ func (t *Trainer) TrainBatch(src Source, batch []int, rng *rand.Rand) (loss floa
 	if n > bs {
 		return 0, fmt.Errorf("nn: batch of %d examples exceeds BatchSize %d", n, bs)
 	}
+	// Micro-batches are grouped so that at most maxGradSlots gradient
+	// buffers are needed; group boundaries do not depend on Threads.
 	nmb := (n + microBatch - 1) / microBatch
-	nt := min(t.threads(), nmb)
+	per := (nmb + maxGradSlots - 1) / maxGradSlots
+	ngroups := (nmb + per - 1) / per
+	nt := min(t.threads(), ngroups)
 	if err := t.prepare(src, true, nt, microBatch); err != nil {
 		return 0, err
 	}
 	m := t.Model
-	t.slots(nmb, m.a.nparams)
+	t.slots(ngroups, m.a.nparams)
 	seed := rng.Uint64()
 	scale := float32(1 / float64(n))
 	t.next.Store(0)
@@ -229,28 +238,32 @@ func (t *Trainer) TrainBatch(src Source, batch []int, rng *rand.Rand) (loss floa
 		w := t.works[k]
 		for {
 			i := int(t.next.Add(1) - 1)
-			if i >= nmb {
+			if i >= ngroups {
 				return
 			}
-			lo := i * microBatch
-			mb := min(microBatch, n-lo)
-			if t.errs[i] = w.load(src, batch[lo:lo+mb]); t.errs[i] != nil {
-				continue
+			t.losses[i] = 0
+			for j := i * per; j < min((i+1)*per, nmb); j++ {
+				lo := j * microBatch
+				mb := min(microBatch, n-lo)
+				if t.errs[i] = w.load(src, batch[lo:lo+mb]); t.errs[i] != nil {
+					break
+				}
+				w.ctx = fwdCtx{train: true, seed: seed, base: lo, pcg: &w.pcg}
+				logits := w.forward(m.w, mb, &w.ctx)
+				l, _ := softmaxCE(logits, w.labels, mb, m.a.classes, scale, w.dlogits)
+				t.losses[i] += l
+				w.backward(m.w, t.grads[i], mb, j > i*per)
 			}
-			w.ctx = fwdCtx{train: true, seed: seed, base: lo, pcg: &w.pcg}
-			logits := w.forward(m.w, mb, &w.ctx)
-			t.losses[i], _ = softmaxCE(logits, w.labels, mb, m.a.classes, scale, w.dlogits)
-			w.backward(m.w, t.grads[i], mb, false)
 		}
 	})
-	for i := range nmb {
+	for i := range ngroups {
 		if t.errs[i] != nil {
 			return 0, t.errs[i]
 		}
 		loss += t.losses[i]
 	}
 	g := t.grads[0]
-	for _, gi := range t.grads[1:nmb] {
+	for _, gi := range t.grads[1:ngroups] {
 		for j, v := range gi[:len(g)] {
 			g[j] += v
 		}

@@ -245,3 +245,28 @@ func TestTrainBatchAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeBatch checks that a batch of many micro-batches is trained with
+// a bounded number of gradient buffers and the same result for any
+// Threads.
+func TestLargeBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	data := randomSource(rng, 1000, 784, 10)
+	base, _ := New(MLP, rng)
+	var first []float32
+	for _, threads := range []int{1, 2, 5} {
+		m := base.Clone()
+		tr := Trainer{Model: m, Optimizer: NewAdam(1e-3), BatchSize: 1000, Threads: threads}
+		if _, err := tr.TrainEpoch(data, nil, rand.New(rand.NewPCG(1, 1))); err != nil {
+			t.Fatal(err)
+		}
+		if len(tr.grads) > maxGradSlots {
+			t.Errorf("threads %d: %d gradient buffers", threads, len(tr.grads))
+		}
+		if first == nil {
+			first = m.w
+		} else if !slices.Equal(first, m.w) {
+			t.Errorf("threads %d: parameters differ from threads 1", threads)
+		}
+	}
+}
