@@ -18,7 +18,7 @@ const DefaultCKKSPreset = "logN13"
 // key pair; data owners encrypt with the public key; the secure worker adds
 // ciphertexts; the model owner decrypts. An update and its weight are
 // packed across ceil((Len+1)/slots) ciphertexts at level 0 with one 60-bit
-// prime and scale 2^40.
+// prime and the largest scale that fits the fixed-point range (see doc.go).
 type CKKS struct {
 	cfg  Config
 	lit  CKKSLiteral
@@ -30,8 +30,9 @@ func newCKKS(cfg Config) (*CKKS, error) {
 	if cfg.Params == "" {
 		cfg.Params = DefaultCKKSPreset
 	}
+	logScale := ckksLogScale(cfg.FixedPoint.MaxAbs, cfg.Owners)
 	cfg.Threshold, cfg.FixedPoint = 0, FixedPoint{}
-	lit, err := ckksPreset(cfg.Params, 1)
+	lit, err := ckksPreset(cfg.Params, 1, logScale)
 	if err != nil {
 		return nil, err
 	}

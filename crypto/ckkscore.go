@@ -33,8 +33,16 @@ type CKKSLiteral struct {
 // security (ternary secret) by LogN.
 var heStandardMaxLogQP = map[int]int{12: 109, 13: 218, 14: 438, 15: 881, 16: 1761}
 
-// ckksPreset returns the preset literal for name with nQ primes of 60 bits.
-func ckksPreset(name string, nQ int) (CKKSLiteral, error) {
+// ckksLogScale is the largest scale (log2) at which owners messages of
+// magnitude maxAbs sum below q0/4 with a 60-bit q0, so that CKKS accepts the
+// same range as the fixed-point schemes; it stays within [20, 40].
+func ckksLogScale(maxAbs float64, owners int) int {
+	return min(40, max(20, 58-int(math.Ceil(math.Log2(maxAbs*float64(owners))))))
+}
+
+// ckksPreset returns the preset literal for name with nQ primes of 60 bits
+// and the default scale 2^logScale.
+func ckksPreset(name string, nQ, logScale int) (CKKSLiteral, error) {
 	var logN int
 	switch name {
 	case "13", "14", "15":
@@ -56,7 +64,7 @@ func ckksPreset(name string, nQ int) (CKKSLiteral, error) {
 	}
 	return CKKSLiteral{
 		Name:     name,
-		Params:   hefloat.ParametersLiteral{LogN: logN, LogQ: logQ, LogDefaultScale: 40},
+		Params:   hefloat.ParametersLiteral{LogN: logN, LogQ: logQ, LogDefaultScale: logScale},
 		LogQP:    60 * nQ,
 		MaxLogQP: heStandardMaxLogQP[logN],
 	}, nil

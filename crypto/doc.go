@@ -37,8 +37,10 @@
 //   - ss, paillier: [FixedPoint], by default 32 fractional bits (error at
 //     most N*2^-33 per value) and |value| <= 2^20; a configuration whose sums
 //     could wrap is refused by New, a value out of range by Protect.
-//   - ckks: scale 2^40 at level 0 with one 60-bit prime; |value| must stay
-//     below 2^18/N (CKKS.MaxAbs); measured error about 1e-6 absolute on sums
+//   - ckks: one 60-bit prime, level 0, and the largest scale (at most 2^40)
+//     at which N values of magnitude FixedPoint.MaxAbs (2^20 by default, the
+//     same range as ss and paillier) sum below q0/4: 2^37 for 2 owners, 2^34
+//     for 10 (CKKS.MaxAbs); measured error about 1e-6 absolute on sums
 //     of up to 10 owners of the 30,514-value model, weights about 1000.
 //   - ckks-threshold: measured error about 2e-8 absolute (relative error
 //     below 1e-11 of the largest sum value); same range.
@@ -78,7 +80,7 @@
 // reveal. That is a statistical, not a computational, guarantee, and much
 // weaker than 128 bits: over 2^20 rounds the advantage stays below 2^-13.
 // The precision cost is nil in practice because fresh ciphertexts sit one
-// level up (moduli q0, q1 of 60 bits, scale 2^40*q1) and the model owner
+// level up (moduli q0, q1 of 60 bits, scale Delta*q1 with Delta as for ckks) and the model owner
 // rescales by q1 after the switch, dividing the smudging noise (at most about
 // 2^59 for ten owners) by q1 before decoding: the aggregate's error stays
 // near 2e-8, far below 1e-6 relative to the weights. A larger sigma up to

@@ -54,8 +54,9 @@ func newThresholdCKKS(cfg Config) (*ThresholdCKKS, error) {
 	if cfg.Threshold < 1 || cfg.Threshold > cfg.Owners {
 		return nil, fmt.Errorf("threshold %d not in [1, %d]", cfg.Threshold, cfg.Owners)
 	}
+	logScale := ckksLogScale(cfg.FixedPoint.MaxAbs, cfg.Owners)
 	cfg.FixedPoint = FixedPoint{}
-	cl, err := ckksPreset(cfg.Params, 2)
+	cl, err := ckksPreset(cfg.Params, 2, logScale)
 	if err != nil {
 		return nil, err
 	}

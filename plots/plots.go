@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/fedactor/fedactor/internal/atomicfile"
@@ -125,7 +126,7 @@ func Bars(path string, c Chart, categories []string, series []Series) error {
 	c.LogY = false // drawn on a linear axis of log10 values, see decades
 	p := newPlot(c)
 	all := make([]plotter.Values, len(series))
-	lowest := math.Inf(1)
+	lowest, highest := math.Inf(1), math.Inf(-1)
 	for i, s := range series {
 		vals, err := values(path, s, len(categories), logY)
 		if err != nil {
@@ -133,7 +134,7 @@ func Bars(path string, c Chart, categories []string, series []Series) error {
 		}
 		all[i] = vals
 		for _, y := range vals {
-			lowest = math.Min(lowest, y)
+			lowest, highest = math.Min(lowest, y), math.Max(highest, y)
 		}
 	}
 	var base float64
@@ -162,7 +163,10 @@ func Bars(path string, c Chart, categories []string, series []Series) error {
 	}
 	p.NominalX(categories...)
 	padBars(p, len(categories))
-	if !logY {
+	if logY {
+		// Headroom: the axis ends at the decade above the tallest bar.
+		p.Y.Min, p.Y.Max = 0, math.Floor(math.Log10(highest))+1-base
+	} else {
 		fixRange(p, c)
 	}
 	return save(p, path)
@@ -190,6 +194,7 @@ func StackedBars(path string, c Chart, categories []string, series []Series) err
 	p := newPlot(c)
 	barWidth := vg.Points(math.Max(3, math.Min(40, 400/float64(len(categories)))))
 	var below *plotter.BarChart
+	tops := make([]float64, len(categories))
 	for i, s := range series {
 		vals, err := values(path, s, len(categories), false)
 		if err != nil {
@@ -204,6 +209,9 @@ func StackedBars(path string, c Chart, categories []string, series []Series) err
 		if below != nil {
 			b.StackOn(below)
 		}
+		for j, y := range vals {
+			tops[j] += y
+		}
 		below = b
 		p.Add(b)
 		p.legend.Add(s.Name, b)
@@ -215,6 +223,7 @@ func StackedBars(path string, c Chart, categories []string, series []Series) err
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
 	}
+	p.Y.Min, p.Y.Max = 0, 1.05*slices.Max(tops) // headroom above the tallest stack
 	fixRange(p, c)
 	return save(p, path)
 }

@@ -11,7 +11,7 @@ import (
 // measured on the reference 2-core machine; they only seed the estimate,
 // which follows the measured pace once rounds finish.
 var perCore = map[string]map[string]float64{
-	"openblas": {"cnn": 2000, "mlp": 8000, "logreg": 40000},
+	"openblas": {"cnn": 3000, "mlp": 8000, "logreg": 40000},
 	"gonum":    {"cnn": 350, "mlp": 2500, "logreg": 20000},
 }
 
@@ -45,7 +45,7 @@ func newEstimate(c Config, d *Data, settings []Setting) *estimate {
 	return e
 }
 
-func (e *estimate) done(s Setting)          { e.spent += e.work[s] }
+func (e *estimate) done(s Setting)         { e.spent += e.work[s] }
 func (e *estimate) elapsed() time.Duration { return time.Since(e.start) }
 
 // remaining scales the work left by the pace measured so far.

@@ -29,18 +29,18 @@ type Config struct {
 	Model   string   `json:"model"`
 	Schemes []string `json:"schemes"`
 	// Params is the crypto parameter preset ("" = the scheme's default).
-	Params  string  `json:"params,omitempty"`
+	Params  string   `json:"params,omitempty"`
 	Splits  []string `json:"splits"`
-	Workers []int   `json:"workers"`
-	Alpha   float64 `json:"alpha"`
-	Rounds  int     `json:"rounds"`
-	Epochs  int     `json:"epochs"`
-	Batch   int     `json:"batch"`
-	LR      float64 `json:"lr"`
+	Workers []int    `json:"workers"`
+	Alpha   float64  `json:"alpha"`
+	Rounds  int      `json:"rounds"`
+	Epochs  int      `json:"epochs"`
+	Batch   int      `json:"batch"`
+	LR      float64  `json:"lr"`
 	// Limit and TestLimit subsample the training and test sets (0 = all).
-	Limit     int     `json:"limit"`
-	TestLimit int     `json:"test_limit"`
-	Seed      uint64  `json:"seed"`
+	Limit      int    `json:"limit"`
+	TestLimit  int    `json:"test_limit"`
+	Seed       uint64 `json:"seed"`
 	Unweighted bool   `json:"unweighted"`
 	// Deadline bounds each round's wait for data owners (0 = default).
 	Deadline time.Duration `json:"deadline_ns"`
