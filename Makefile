@@ -14,8 +14,8 @@ TAGS :=
 endif
 
 # Packages whose tests run with the race detector: the ones with concurrency
-# of their own. The numeric packages run without it (it slows them ~10x).
-RACE_PKGS := ./actors/... ./internal/... ./dataset/... ./plots/...
+# of their own; -short keeps the slow numeric cases out of the race run.
+RACE_PKGS := ./actors/... ./internal/... ./dataset/... ./plots/... ./nn/... ./crypto/...
 
 .PHONY: run test vet bench proto blas-hint
 
