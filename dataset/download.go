@@ -8,8 +8,8 @@ import (
 	"hash"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
+
+	"github.com/fedactor/fedactor/internal/atomicfile"
 )
 
 // downloader fetches files into the cache.
@@ -22,7 +22,7 @@ type downloader struct {
 // temporary file in path's directory, checked against the hex SHA-256
 // digest want and only then renamed to path. On any failure the temporary
 // file is removed and path is left untouched.
-func (d downloader) download(ctx context.Context, url, path, want string) (err error) {
+func (d downloader) download(ctx context.Context, url, path, want string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("download %s: %w", url, err)
@@ -40,50 +40,27 @@ func (d downloader) download(ctx context.Context, url, path, want string) (err e
 		return fmt.Errorf("download %s: %s", url, resp.Status)
 	}
 
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	defer func() {
+	// The file appears only once complete and verified; any failure
+	// removes the partial download.
+	return atomicfile.Write(path, func(w io.Writer) error {
+		h := sha256.New()
+		pw := &progressWriter{w: d.progress, name: url, total: resp.ContentLength}
+		pw.report()
+		n, err := io.Copy(io.MultiWriter(w, h, pw), resp.Body)
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			return fmt.Errorf("download %s: after %d bytes: %w", url, n, err)
 		}
-	}()
-
-	h := sha256.New()
-	pw := &progressWriter{w: d.progress, name: url, total: resp.ContentLength}
-	pw.report()
-	n, err := io.Copy(io.MultiWriter(tmp, h, pw), resp.Body)
-	if err != nil {
-		return fmt.Errorf("download %s: after %d bytes: %w", url, n, err)
-	}
-	if resp.ContentLength <= 0 {
-		pw.report() // the final size
-	}
-	if resp.ContentLength >= 0 && n != resp.ContentLength {
-		return fmt.Errorf("download %s: got %d of %d bytes: %w", url, n, resp.ContentLength, io.ErrUnexpectedEOF)
-	}
-	if err := checkSum(h, want); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("download %s: %w", url, err)
-	}
-	return nil
+		if resp.ContentLength <= 0 {
+			pw.report() // the final size
+		}
+		if resp.ContentLength >= 0 && n != resp.ContentLength {
+			return fmt.Errorf("download %s: got %d of %d bytes: %w", url, n, resp.ContentLength, io.ErrUnexpectedEOF)
+		}
+		if err := checkSum(h, want); err != nil {
+			return fmt.Errorf("download %s: %w", url, err)
+		}
+		return nil
+	})
 }
 
 // checkSum compares a finished hash with a hex digest.

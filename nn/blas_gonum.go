@@ -3,7 +3,6 @@
 package nn
 
 import (
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
@@ -25,17 +24,7 @@ func sgemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 	if m == 0 || n == 0 {
 		return
 	}
-	tA, tB := blas.NoTrans, blas.NoTrans
-	if ta {
-		tA = blas.Trans
-	}
-	if tb {
-		tB = blas.Trans
-	}
-	beta := float32(0)
-	if acc {
-		beta = 1
-	}
+	tA, tB, beta := gemmArgs(ta, tb, acc)
 	var impl gonum.Implementation
 	for i := 0; i < m; i += panelRows {
 		mi := min(panelRows, m-i)

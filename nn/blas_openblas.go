@@ -9,7 +9,6 @@ void openblas_set_num_threads(int num_threads);
 import "C"
 
 import (
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/netlib/blas/netlib"
 )
 
@@ -29,16 +28,6 @@ func sgemm(ta, tb bool, m, n, k int, a []float32, lda int, b []float32, ldb int,
 	if m == 0 || n == 0 {
 		return
 	}
-	tA, tB := blas.NoTrans, blas.NoTrans
-	if ta {
-		tA = blas.Trans
-	}
-	if tb {
-		tB = blas.Trans
-	}
-	beta := float32(0)
-	if acc {
-		beta = 1
-	}
+	tA, tB, beta := gemmArgs(ta, tb, acc)
 	netlib.Implementation{}.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
