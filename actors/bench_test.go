@@ -11,18 +11,9 @@ import (
 	"github.com/fedactor/fedactor/nn"
 )
 
-// mnistLike is n random 28x28 images with random labels: the shape of
-// MNIST, for timing only.
+// mnistLike is n synthetic images of MNIST's shape, for timing.
 func mnistLike(n int, seed uint64) *dataset.Set {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	s := &dataset.Set{Rows: 28, Cols: 28, Images: make([]uint8, n*784), Labels: make([]uint8, n)}
-	for i := range s.Images {
-		s.Images[i] = uint8(rng.IntN(256))
-	}
-	for i := range s.Labels {
-		s.Labels[i] = uint8(rng.IntN(10))
-	}
-	return s
+	return dataset.Synthetic(n, 28, 10, rand.New(rand.NewPCG(seed, 3)))
 }
 
 // benchFederation is the cnn with 2 owners of 2,000 examples each, ckks,

@@ -15,20 +15,9 @@ import (
 	"github.com/fedactor/fedactor/nn"
 )
 
-// toyData returns n random 4x4 images with labels 0..2 where the label
-// decides which corner is bright, so a linear model can learn it.
+// toyData is n 4x4 images in 3 classes that a linear model learns.
 func toyData(n int, seed uint64) *dataset.Set {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	s := &dataset.Set{Rows: 4, Cols: 4, Images: make([]uint8, n*16), Labels: make([]uint8, n)}
-	for i := range n {
-		y := rng.IntN(3)
-		s.Labels[i] = uint8(y)
-		for p := range 16 {
-			s.Images[i*16+p] = uint8(rng.IntN(60))
-		}
-		s.Images[i*16+[]int{0, 3, 15}[y]] = 255
-	}
-	return s
+	return dataset.Synthetic(n, 4, 3, rand.New(rand.NewPCG(seed, 7)))
 }
 
 func toyModel(t testing.TB) *nn.Model {

@@ -14,22 +14,9 @@ import (
 	"github.com/fedactor/fedactor/dataset"
 )
 
-// toyData is n 28x28 images whose label is written as a bright row.
+// toyData is n synthetic 28x28 images in 10 classes.
 func toyData(n int, seed uint64) *dataset.Set {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &dataset.Set{Rows: 28, Cols: 28, Images: make([]uint8, n*784), Labels: make([]uint8, n)}
-	for i := range n {
-		y := rng.IntN(10)
-		s.Labels[i] = uint8(y)
-		img := s.Images[i*784 : (i+1)*784]
-		for p := range img {
-			img[p] = uint8(rng.IntN(40))
-		}
-		for x := range 28 {
-			img[(2*y+4)*28+x] = 255
-		}
-	}
-	return s
+	return dataset.Synthetic(n, 28, 10, rand.New(rand.NewPCG(seed, 1)))
 }
 
 func toyConfig(out string) Config {
