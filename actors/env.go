@@ -12,9 +12,10 @@ import (
 // None of it carries secrets.
 type env struct {
 	fed     *Federation
-	pid     func(name string) *actor.PID
+	pid     Lookup
 	cores   *cores
 	traffic *traffic
+	stop    func(party string) // tells the node a party was stopped
 }
 
 // send counts msg's serialized size under its kind and sends it to the
@@ -24,7 +25,12 @@ func (e *env) send(ctx actor.SenderContext, to string, msg proto.Message) {
 	if e.fed.observe != nil {
 		e.fed.observe(to, msg)
 	}
-	ctx.Send(e.pid(to), msg)
+	pid := e.pid(to)
+	if pid == nil {
+		e.fed.Logger.Warn("party unreachable, message dropped", "to", to, "kind", msg.ProtoReflect().Descriptor().Name())
+		return
+	}
+	ctx.Send(pid, msg)
 }
 
 // traffic counts the bytes of every message sent, by kind (the message

@@ -856,6 +856,94 @@ func (x *Partial) GetRejected() []string {
 	return nil
 }
 
+// Start tells the model owner to begin set-up and the rounds, once every
+// party can be reached.
+type Start struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+}
+
+func (x *Start) Reset() {
+	*x = Start{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_fedactor_proto_msgTypes[12]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *Start) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Start) ProtoMessage() {}
+
+func (x *Start) ProtoReflect() protoreflect.Message {
+	mi := &file_fedactor_proto_msgTypes[12]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Start.ProtoReflect.Descriptor instead.
+func (*Start) Descriptor() ([]byte, []int) {
+	return file_fedactor_proto_rawDescGZIP(), []int{12}
+}
+
+// Stop tells a party that the run is over, so that its node may exit.
+type Stop struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (x *Stop) Reset() {
+	*x = Stop{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_fedactor_proto_msgTypes[13]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *Stop) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Stop) ProtoMessage() {}
+
+func (x *Stop) ProtoReflect() protoreflect.Message {
+	mi := &file_fedactor_proto_msgTypes[13]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Stop.ProtoReflect.Descriptor instead.
+func (*Stop) Descriptor() ([]byte, []int) {
+	return file_fedactor_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Stop) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_fedactor_proto protoreflect.FileDescriptor
 
 var file_fedactor_proto_rawDesc = []byte{
@@ -941,9 +1029,12 @@ var file_fedactor_proto_rawDesc = []byte{
 	0x0a, 0x05, 0x65, 0x72, 0x72, 0x6f, 0x72, 0x18, 0x08, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x65,
 	0x72, 0x72, 0x6f, 0x72, 0x12, 0x1a, 0x0a, 0x08, 0x72, 0x65, 0x6a, 0x65, 0x63, 0x74, 0x65, 0x64,
 	0x18, 0x09, 0x20, 0x03, 0x28, 0x09, 0x52, 0x08, 0x72, 0x65, 0x6a, 0x65, 0x63, 0x74, 0x65, 0x64,
-	0x42, 0x25, 0x5a, 0x23, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x66,
-	0x65, 0x64, 0x61, 0x63, 0x74, 0x6f, 0x72, 0x2f, 0x66, 0x65, 0x64, 0x61, 0x63, 0x74, 0x6f, 0x72,
-	0x2f, 0x61, 0x63, 0x74, 0x6f, 0x72, 0x73, 0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
+	0x22, 0x07, 0x0a, 0x05, 0x53, 0x74, 0x61, 0x72, 0x74, 0x22, 0x1e, 0x0a, 0x04, 0x53, 0x74, 0x6f,
+	0x70, 0x12, 0x16, 0x0a, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x18, 0x01, 0x20, 0x01, 0x28,
+	0x09, 0x52, 0x06, 0x72, 0x65, 0x61, 0x73, 0x6f, 0x6e, 0x42, 0x25, 0x5a, 0x23, 0x67, 0x69, 0x74,
+	0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x66, 0x65, 0x64, 0x61, 0x63, 0x74, 0x6f, 0x72,
+	0x2f, 0x66, 0x65, 0x64, 0x61, 0x63, 0x74, 0x6f, 0x72, 0x2f, 0x61, 0x63, 0x74, 0x6f, 0x72, 0x73,
+	0x62, 0x06, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x33,
 }
 
 var (
@@ -958,7 +1049,7 @@ func file_fedactor_proto_rawDescGZIP() []byte {
 	return file_fedactor_proto_rawDescData
 }
 
-var file_fedactor_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_fedactor_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_fedactor_proto_goTypes = []interface{}{
 	(*Setup)(nil),           // 0: fedactor.Setup
 	(*KeyShare)(nil),        // 1: fedactor.KeyShare
@@ -972,6 +1063,8 @@ var file_fedactor_proto_goTypes = []interface{}{
 	(*RevealRequest)(nil),   // 9: fedactor.RevealRequest
 	(*RevealShare)(nil),     // 10: fedactor.RevealShare
 	(*Partial)(nil),         // 11: fedactor.Partial
+	(*Start)(nil),           // 12: fedactor.Start
+	(*Stop)(nil),            // 13: fedactor.Stop
 }
 var file_fedactor_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -1131,6 +1224,30 @@ func file_fedactor_proto_init() {
 				return nil
 			}
 		}
+		file_fedactor_proto_msgTypes[12].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Start); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_fedactor_proto_msgTypes[13].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*Stop); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1138,7 +1255,7 @@ func file_fedactor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_fedactor_proto_rawDesc,
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -52,6 +52,11 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		mo.timers = scheduler.NewTimerScheduler(ctx)
+	case *Start:
+		if mo.ready != nil {
+			err = errors.New("duplicate start")
+			break
+		}
 		mo.startSetup(ctx)
 	case *Ready:
 		err = mo.onReady(ctx, m)
@@ -63,7 +68,7 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 					missing = append(missing, n)
 				}
 			}
-			mo.finish(fmt.Errorf("set-up timed out waiting for %v", missing))
+			mo.finish(ctx, fmt.Errorf("set-up timed out waiting for %v", missing))
 		}
 	case *OwnerReport:
 		err = mo.onReport(m)
@@ -95,9 +100,10 @@ func (mo *modelOwner) startSetup(ctx actor.Context) {
 	mo.eval = f.Model.Clone()
 	mo.evaluator = &nn.Trainer{Model: mo.eval, BatchSize: 1000, Threads: f.Cores}
 	mo.ready = map[string]bool{}
+	mo.cancel = func() {}
 	var err error
 	if mo.revealer, err = f.Scheme.NewRevealer(f.Rand); err != nil {
-		mo.finish(fmt.Errorf("set-up: %w", err))
+		mo.finish(ctx, fmt.Errorf("set-up: %w", err))
 		return
 	}
 	s := &Setup{Scheme: f.Scheme.Name(), Payload: mo.revealer.Setup()}
@@ -115,7 +121,7 @@ func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
 		return fmt.Errorf("unexpected ready from %q", m.Sender)
 	}
 	if m.Error != "" {
-		mo.finish(fmt.Errorf("set-up failed at %s: %s", m.Sender, m.Error))
+		mo.finish(ctx, fmt.Errorf("set-up failed at %s: %s", m.Sender, m.Error))
 		return nil
 	}
 	mo.ready[m.Sender] = true
@@ -224,7 +230,7 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	acc, loss, evalErr := mo.evaluator.Evaluate(f.Test, f.TestIndices)
 	mo.cores.release(f.Cores)
 	if evalErr != nil {
-		mo.finish(fmt.Errorf("round %d: evaluate: %w", mo.round, evalErr))
+		mo.finish(ctx, fmt.Errorf("round %d: evaluate: %w", mo.round, evalErr))
 		return
 	}
 	rm.TestAccuracy, rm.TestLoss = acc, loss
@@ -240,7 +246,7 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	}
 	if int(mo.round) == f.Rounds {
 		mo.result.Final = mo.global
-		mo.finish(nil)
+		mo.finish(ctx, nil)
 		return
 	}
 	mo.startRound(ctx)
@@ -312,13 +318,22 @@ func (mo *modelOwner) addTimes(rm *RoundMetrics, party string, t PartyTimes) {
 	rm.Parties[party] = p
 }
 
-// finish reports the run's end once.
-func (mo *modelOwner) finish(err error) {
+// finish tells every party that the run is over and reports its end, once.
+func (mo *modelOwner) finish(ctx actor.Context, err error) {
 	if mo.done == nil {
 		return
 	}
 	done := mo.done
 	mo.done = nil
+	mo.cancel()
+	stop := &Stop{Reason: "run complete"}
+	if err != nil {
+		stop.Reason = err.Error()
+	}
+	for _, n := range mo.parties() {
+		mo.send(ctx, n, stop)
+	}
+	mo.stop(ModelOwnerName)
 	if err != nil {
 		done(nil, err)
 		return

@@ -71,6 +71,8 @@ func (o *dataOwner) Receive(ctx actor.Context) {
 		o.combine(ctx, m)
 	case *RevealRequest:
 		err = o.revealShare(ctx, m)
+	case *Stop:
+		o.stop(o.self.Name)
 	}
 	if err != nil {
 		o.fed.Logger.Warn("data owner rejected a message", "owner", o.self.Name, "err", err)

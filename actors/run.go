@@ -22,48 +22,44 @@ type Result struct {
 // one actor per party, runs set-up and every round, and returns the
 // model owner's record. Cancelling ctx stops the run.
 func Run(ctx context.Context, fed Federation) (*Result, error) {
-	f, err := fed.withDefaults()
-	if err != nil {
+	if _, err := fed.withDefaults(); err != nil {
 		return nil, err
 	}
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return f.Logger.With("lib", "protoactor")
+		return discardIfNil(fed.Logger).With("lib", "protoactor")
 	}))
 	defer system.Shutdown()
-	e := &env{
-		fed:     &f,
-		pid:     func(name string) *actor.PID { return system.NewLocalPID(name) },
-		cores:   newCores(f.Cores),
-		traffic: newTraffic(),
-	}
-	type outcome struct {
-		r   *Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	root := system.Root
-	spawn := func(name string, a actor.Actor) error {
-		if _, err := root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return a }), name); err != nil {
-			return fmt.Errorf("actors: spawn %s: %w", name, err)
-		}
-		return nil
-	}
-	if err := spawn(SecureWorkerName, &secureWorker{env: e}); err != nil {
+	pids := map[string]*actor.PID{}
+	node, err := NewNode(fed, func(name string) *actor.PID { return pids[name] })
+	if err != nil {
 		return nil, err
 	}
-	for i, o := range f.Owners {
-		if err := spawn(o.Name, newDataOwner(e, i)); err != nil {
+	for _, name := range node.Parties() {
+		props, err := node.Props(name)
+		if err != nil {
 			return nil, err
 		}
+		if pids[name], err = system.Root.SpawnNamed(props, name); err != nil {
+			return nil, fmt.Errorf("actors: spawn %s: %w", name, err)
+		}
 	}
-	mo := &modelOwner{env: e, done: func(r *Result, err error) { done <- outcome{r, err} }}
-	if err := spawn(ModelOwnerName, mo); err != nil {
-		return nil, err
-	}
+	system.Root.Send(pids[ModelOwnerName], &Start{})
+	return Wait(ctx, node)
+}
+
+// Wait waits for the model owner hosted on node to finish, or for ctx.
+func Wait(ctx context.Context, node *Node) (*Result, error) {
 	select {
-	case out := <-done:
+	case out := <-node.Done():
 		return out.r, out.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+func discardIfNil(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }

@@ -16,7 +16,7 @@ import (
 // only gets the message kinds of its role and that no payload contains an
 // owner's trained parameters in the clear (as float64 or float32).
 func TestSecureWorkerSeesNoPlaintext(t *testing.T) {
-	allowed := map[string]bool{"Setup": true, "KeyShare": true, "RoundStart": true, "ProtectedUpdate": true, "RevealShare": true}
+	allowed := map[string]bool{"Setup": true, "KeyShare": true, "RoundStart": true, "ProtectedUpdate": true, "RevealShare": true, "Stop": true}
 	for _, scheme := range []string{"ss", "ckks", "ckks-threshold", "paillier"} {
 		t.Run(scheme, func(t *testing.T) {
 			f := toyFederation(t, scheme)

@@ -76,6 +76,9 @@ func (w *secureWorker) Receive(ctx actor.Context) {
 		if m.round == w.round && m.phase == w.phase {
 			w.closePhase(ctx)
 		}
+	case *Stop:
+		w.stopTimer()
+		w.stop(SecureWorkerName)
 	}
 	if err != nil {
 		w.fed.Logger.Warn("secure worker rejected a message", "round", w.round, "err", err)

@@ -1,0 +1,102 @@
+package actors
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Lookup finds the actor of the party called name, wherever it runs. It
+// returns nil if the party cannot be reached (yet).
+type Lookup func(name string) *actor.PID
+
+// Node hosts some of a federation's parties in one actor system: all of
+// them for an in-process Run, or the ones named on a cluster member. Its
+// parties find the others through the Lookup, so the same actors run in
+// one process and across hosts.
+type Node struct {
+	env  *env
+	fed  *Federation
+	done chan outcome
+
+	mu      sync.Mutex
+	hosted  []string
+	stopped map[string]bool
+	allStop chan struct{}
+}
+
+type outcome struct {
+	r   *Result
+	err error
+}
+
+// NewNode validates fed and prepares a node whose parties reach each other
+// through lookup.
+func NewNode(fed Federation, lookup Lookup) (*Node, error) {
+	f, err := fed.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{fed: &f, done: make(chan outcome, 1), stopped: map[string]bool{}, allStop: make(chan struct{})}
+	n.env = &env{fed: &f, pid: lookup, cores: newCores(f.Cores), traffic: newTraffic(), stop: n.partyStopped}
+	return n, nil
+}
+
+// Parties returns the names of every party of the federation: the secure
+// worker, the data owners in index order and the model owner.
+func (n *Node) Parties() []string {
+	names := []string{SecureWorkerName}
+	for _, o := range n.fed.Owners {
+		names = append(names, o.Name)
+	}
+	return append(names, ModelOwnerName)
+}
+
+// Props returns the props of the party called name, to spawn it on this
+// node (or to register it as a cluster kind). Each party may be hosted once.
+func (n *Node) Props(name string) (*actor.Props, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if slices.Contains(n.hosted, name) {
+		return nil, fmt.Errorf("actors: party %s is already hosted on this node", name)
+	}
+	var producer actor.Producer
+	switch i := n.fed.ownerIndex(name); {
+	case name == SecureWorkerName:
+		producer = func() actor.Actor { return &secureWorker{env: n.env} }
+	case name == ModelOwnerName:
+		producer = func() actor.Actor {
+			return &modelOwner{env: n.env, done: func(r *Result, err error) { n.done <- outcome{r, err} }}
+		}
+	case i >= 0:
+		producer = func() actor.Actor { return newDataOwner(n.env, i) }
+	default:
+		return nil, fmt.Errorf("actors: no party called %q", name)
+	}
+	n.hosted = append(n.hosted, name)
+	return actor.PropsFromProducer(producer), nil
+}
+
+// Done delivers the model owner's result, once, if this node hosts it.
+func (n *Node) Done() <-chan outcome { return n.done }
+
+// Stopped is closed when every party hosted on this node has been told
+// that the run is over.
+func (n *Node) Stopped() <-chan struct{} { return n.allStop }
+
+// Traffic returns the bytes this node's parties sent, by message kind.
+func (n *Node) Traffic() map[string]int64 { return n.env.traffic.snapshot() }
+
+func (n *Node) partyStopped(name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stopped[name] {
+		return
+	}
+	n.stopped[name] = true
+	if len(n.stopped) == len(n.hosted) {
+		close(n.allStop)
+	}
+}
