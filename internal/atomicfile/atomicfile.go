@@ -11,10 +11,16 @@ import (
 	"path/filepath"
 )
 
-// Write creates or replaces path with what fill writes. The parent directory
-// is created if needed. If fill returns an error, the temporary file is
-// removed and path is left untouched.
-func Write(path string, fill func(w io.Writer) error) (err error) {
+// Write creates or replaces path (mode 0644) with what fill writes. The
+// parent directory is created if needed. If fill returns an error, the
+// temporary file is removed and path is left untouched.
+func Write(path string, fill func(w io.Writer) error) error {
+	return WriteMode(path, 0o644, fill)
+}
+
+// WriteMode is Write with the file mode perm. The temporary file is
+// private (0600) until it gets perm, just before it is renamed into place.
+func WriteMode(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -38,7 +44,7 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
+	if err := os.Chmod(f.Name(), perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
