@@ -15,7 +15,10 @@ endif
 
 # Packages whose tests run with the race detector: the ones with concurrency
 # of their own; -short keeps the slow numeric cases out of the race run.
-RACE_PKGS := ./actors/... ./internal/... ./dataset/... ./plots/... ./nn/... ./crypto/...
+# actors/hosts is left out: its tests start two ProtoActor remotes in one
+# process, and remote.Start sets gRPC's global logger, which races with the
+# other remote's server (one remote per process, as in a real node, is fine).
+RACE_PKGS := ./actors ./actors/policy ./internal/... ./dataset/... ./plots/... ./nn/... ./crypto/...
 
 .PHONY: run test vet bench proto blas-hint
 

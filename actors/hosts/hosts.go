@@ -66,7 +66,8 @@ type Config struct {
 	Insecure bool
 	// MaxMessageBytes bounds one gRPC message; 0 means DefaultMaxMessageBytes.
 	MaxMessageBytes int
-	// Logger receives ProtoActor's records; nil discards them.
+	// Logger receives ProtoActor's records (membership changes, connection
+	// errors while members come and go); nil discards them.
 	Logger *slog.Logger
 }
 
@@ -222,13 +223,11 @@ func (m *Member) Send(name string, msg any) error {
 	return nil
 }
 
-// Shutdown leaves the cluster and stops the actor system.
+// Shutdown leaves the cluster gracefully, which also stops the actor
+// system.
 func (m *Member) Shutdown() {
 	if m.cluster != nil {
 		m.cluster.Shutdown(true)
-	}
-	if m.system != nil {
-		m.system.Shutdown()
 	}
 }
 

@@ -1,7 +1,10 @@
 package sweep
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/internal/atomicfile"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/nn"
 	"github.com/fedactor/fedactor/plots"
@@ -39,11 +43,14 @@ type Outcome struct {
 	Rounds        []actors.RoundMetrics `json:"rounds"`
 }
 
-func newSummary(c Config) *Summary {
+// NewSummary starts the record of a sweep configured by c.
+func NewSummary(c Config) *Summary {
 	return &Summary{Experiment: "split", Config: c, Backend: nn.Backend(), Go: runtime.Version(), Cores: runtime.GOMAXPROCS(0), Started: time.Now().UTC()}
 }
 
-func (s *Summary) add(st Setting, f actors.Federation, r *actors.Result, labels [][]int) {
+// Add records one setting's run: its federation, result and the label
+// histogram of its owners' shards.
+func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels [][]int) {
 	o := Outcome{Setting: st, SchemeParams: f.Scheme.Literal(), Strategy: f.Strategy.Name(), SetupSeconds: r.SetupSeconds, Labels: labels, Rounds: r.Rounds}
 	for _, ow := range f.Owners {
 		o.ShardSizes = append(o.ShardSizes, len(ow.Indices))
@@ -74,18 +81,18 @@ func (s *Summary) rows() [][]string {
 	return rows
 }
 
-// write saves results.csv and summary.json.
-func (s *Summary) write(dir string) error {
+// Write saves results.csv and summary.json to dir.
+func (s *Summary) Write(dir string) error {
 	if err := results.WriteCSV(filepath.Join(dir, "results.csv"), Columns, s.rows()); err != nil {
 		return err
 	}
 	return results.WriteJSON(filepath.Join(dir, "summary.json"), s)
 }
 
-// plot draws accuracy_<split>.png (a line per worker count and scheme),
+// Plot draws accuracy_<split>.png (a line per worker count and scheme),
 // accuracy_workers_<n>.png (a line per split and scheme) and
 // labels_<split>_<n>.png (the label histogram of every owner).
-func (s *Summary) plot(dir string) error {
+func (s *Summary) Plot(dir string) error {
 	c := s.Config
 	multi := len(c.Schemes) > 1
 	line := func(o Outcome, name string) plots.Series {
@@ -153,4 +160,29 @@ func plotLabels(dir string, o Outcome) error {
 	title := fmt.Sprintf("%s split, %d owners: labels per owner", o.Split, o.Workers)
 	chart := plots.Chart{Title: title, XLabel: "data owner", YLabel: "training examples"}
 	return plots.StackedBars(filepath.Join(dir, fmt.Sprintf("labels_%s_%d.png", o.Split, o.Workers)), chart, slices.Clone(names), series)
+}
+
+// WriteParams writes a parameter vector as little-endian float64 values.
+func WriteParams(path string, p []float64) error {
+	buf := make([]byte, 0, 8*len(p))
+	for _, v := range p {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+	}
+	return atomicfile.WriteFile(path, buf)
+}
+
+// ReadParams reads a vector written by WriteParams.
+func ReadParams(path string) ([]float64, error) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(buf)%8 != 0 {
+		return nil, fmt.Errorf("read %s: %d bytes is not a whole number of float64 values", path, len(buf))
+	}
+	p := make([]float64, len(buf)/8)
+	for i := range p {
+		p[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:]))
+	}
+	return p, nil
 }

@@ -115,7 +115,7 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	sum := newSummary(c)
+	sum := NewSummary(c)
 	settings := c.Settings()
 	est := newEstimate(c, d, settings)
 	fmt.Fprintf(progress, "%d settings x %d rounds, %d training examples, %d test; BLAS %s, %d cores; estimated time %s\n",
@@ -140,12 +140,12 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 		if err != nil {
 			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
 		}
-		sum.add(s, fed, res, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
-		if err := sum.write(c.Out); err != nil {
+		sum.Add(s, fed, res, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
+		if err := sum.Write(c.Out); err != nil {
 			return sum, err
 		}
 	}
-	return sum, sum.plot(c.Out)
+	return sum, sum.Plot(c.Out)
 }
 
 // Build makes the federation for one setting: the initial model (the same

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -119,5 +121,42 @@ func TestBuildIsDeterministic(t *testing.T) {
 		if len(a[k]) != len(b[k]) || a[k][0] != b[k][0] {
 			t.Fatalf("owner %d's shard differs between schemes", k)
 		}
+	}
+}
+
+func TestFlagsQuickKeepsExplicitValues(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := NewFlags(fs, "x")
+	if err := fs.Parse([]string{"-quick", "-workers", "3", "-scheme", "plain, ss"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.Workers) != "[3]" || fmt.Sprint(c.Schemes) != "[plain ss]" || c.Limit != 3000 || c.Rounds != 3 {
+		t.Errorf("got workers %v, schemes %v, limit %d, rounds %d", c.Workers, c.Schemes, c.Limit, c.Rounds)
+	}
+	fs = flag.NewFlagSet("y", flag.ContinueOnError)
+	f = NewFlags(fs, "y")
+	_ = fs.Parse([]string{"-workers", "2,x"})
+	if _, err := f.Parse(); err == nil {
+		t.Error("bad -workers accepted")
+	}
+}
+
+func TestParamsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.f64")
+	want := []float64{1.5, -2, 3e-300}
+	if err := WriteParams(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadParams(path)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	os.WriteFile(path, []byte{1, 2, 3}, 0o644)
+	if _, err := ReadParams(path); err == nil {
+		t.Error("truncated file accepted")
 	}
 }

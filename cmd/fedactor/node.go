@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/actors/hosts"
+	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/internal/cli"
+	"github.com/fedactor/fedactor/internal/sweep"
+)
+
+// node runs one cluster member until the run is over.
+func node(args []string) error {
+	fs := flag.NewFlagSet("node", flag.ExitOnError)
+	flags := sweep.NewFlags(fs, "node")
+	role := fs.String("role", "", "host a fixed party: model-owner or secure-worker")
+	parties := fs.String("parties", "", "comma-separated data owners to host, e.g. bob,alice")
+	bind := fs.String("bind", "127.0.0.1:7000", "host:port to listen on (membership uses port+1)")
+	advertise := fs.String("advertise", "", "host:port other members reach this one at (default -bind)")
+	seeds := fs.String("seeds", "", "comma-separated host:port of the other members")
+	cert := fs.String("tls-cert", "", "this member's certificate (PEM) for mutual TLS")
+	key := fs.String("tls-key", "", "this member's private key (PEM)")
+	ca := fs.String("tls-ca", "", "the CA certificate (PEM) that signs every member's certificate")
+	insecure := fs.Bool("insecure-allow-non-loopback", false, "run without TLS on non-loopback addresses (traffic and peers unauthenticated!)")
+	wait := fs.Duration("wait", 2*time.Minute, "how long the model owner waits for every party to join")
+	fs.Parse(args)
+
+	c, err := flags.Parse()
+	if err != nil {
+		return err
+	}
+	settings := c.Settings()
+	if len(settings) != 1 {
+		return fmt.Errorf("a node runs one setting: give one -scheme, one -splits and one -workers (got %d settings)", len(settings))
+	}
+	s := settings[0]
+	hosted := split(*parties)
+	switch *role {
+	case "":
+	case actors.ModelOwnerName, actors.SecureWorkerName:
+		hosted = append(hosted, *role)
+	default:
+		return fmt.Errorf("-role %q: want %s or %s", *role, actors.ModelOwnerName, actors.SecureWorkerName)
+	}
+	if len(hosted) == 0 {
+		return errors.New("nothing to host: give -role and/or -parties")
+	}
+	logger := cli.Logger(flags.Verbose)
+	cfg := hosts.Config{Bind: *bind, Advertise: *advertise, Seeds: split(*seeds), Insecure: *insecure}
+	if flags.Verbose {
+		cfg.Logger = logger // ProtoActor's own records are noisy while members join and leave
+	}
+	if *cert != "" || *key != "" || *ca != "" {
+		if cfg.TLS, err = hosts.LoadTLS(*cert, *key, *ca); err != nil {
+			return err
+		}
+	}
+	member, err := hosts.New(cfg)
+	if err != nil {
+		return err
+	}
+	d, err := flags.Load()
+	if err != nil {
+		return err
+	}
+	fed, parts, err := sweep.Build(c, s, d)
+	if err != nil {
+		return err
+	}
+	fed.Logger = logger
+	mo := slices.Contains(hosted, actors.ModelOwnerName)
+	if mo {
+		fed.OnRound = func(rm actors.RoundMetrics) {
+			status := fmt.Sprintf("accuracy %6.2f%%", 100*rm.TestAccuracy)
+			if rm.Err != "" {
+				status = "FAILED: " + rm.Err
+			}
+			fmt.Printf("round %2d/%d  %s  (%.1fs, %d contributors, dropped %v)\n", rm.Round, c.Rounds, status, rm.Seconds, len(rm.Contributors), rm.Dropped)
+		}
+	}
+	n, err := actors.NewNode(fed, member.Lookup)
+	if err != nil {
+		return err
+	}
+	if err := member.Start(n, hosted); err != nil {
+		return err
+	}
+	defer member.Shutdown()
+	fmt.Printf("node %s hosting %v (%s, %s split, %d owners)\n", *bind, hosted, s.Scheme, s.Split, s.Workers)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !mo {
+		select {
+		case <-n.Stopped():
+			fmt.Println("run over")
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
+	if err := member.WaitFor(waitCtx, n.Parties()); err != nil {
+		return err
+	}
+	if err := member.Send(actors.ModelOwnerName, &actors.Start{}); err != nil {
+		return err
+	}
+	res, err := actors.Wait(ctx, n)
+	if err != nil {
+		return err
+	}
+	sum := sweep.NewSummary(c)
+	sum.Add(s, fed, res, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
+	for _, write := range []func(string) error{sum.Write, sum.Plot} {
+		if err := write(c.Out); err != nil {
+			return err
+		}
+	}
+	if err := sweep.WriteParams(filepath.Join(c.Out, "final_params.f64"), res.Final); err != nil {
+		return err
+	}
+	time.Sleep(500 * time.Millisecond) // let the Stop messages reach the other members
+	fmt.Printf("done; results in %s\n", c.Out)
+	return nil
+}

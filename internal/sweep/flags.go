@@ -1,0 +1,110 @@
+package sweep
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/internal/cli"
+)
+
+// Flags are the experiment flags shared by experiments/split and the node
+// binary, so that every host of a cluster run is configured the same way.
+type Flags struct {
+	Config
+	DataDir                  string
+	Quick, Verbose           bool
+	workers, splits, schemes string
+	fs                       *flag.FlagSet
+}
+
+// NewFlags registers the experiment flags on fs, with defaults for an
+// output directory named out.
+func NewFlags(fs *flag.FlagSet, out string) *Flags {
+	f := &Flags{fs: fs}
+	c := &f.Config
+	fs.StringVar(&f.workers, "workers", "2,4,8", "comma-separated numbers of data owners")
+	fs.StringVar(&f.splits, "splits", "full,iid,shards,dirichlet", "comma-separated data splits: full, iid, shards, dirichlet, quantity")
+	fs.StringVar(&f.schemes, "scheme", "ckks", "aggregation scheme, or a comma-separated list: plain, ss, ckks, ckks-threshold, paillier")
+	fs.StringVar(&c.Params, "params", "", "crypto parameter preset (ckks: logN13, logN14, logN15; paillier: 2048, 3072)")
+	fs.Float64Var(&c.Alpha, "alpha", dataset.DefaultAlpha, "Dirichlet concentration for the dirichlet and quantity splits")
+	fs.StringVar(&c.Model, "model", "cnn", "model: cnn, mlp or logreg")
+	fs.StringVar(&c.Dataset, "dataset", "mnist", "dataset: mnist or fashion")
+	fs.StringVar(&f.DataDir, "data-dir", "", "directory holding mnist/ and fashion-mnist/ (default $FEDACTOR_DATA, then cache, then download)")
+	fs.IntVar(&c.Rounds, "rounds", 5, "federated rounds per setting")
+	fs.IntVar(&c.Epochs, "epochs", 1, "local epochs per round")
+	fs.IntVar(&c.Batch, "batch", 128, "local batch size")
+	fs.Float64Var(&c.LR, "lr", 1e-3, "local Adam learning rate")
+	fs.IntVar(&c.Limit, "limit", 12000, "training examples to use (0 = all 60,000)")
+	fs.IntVar(&c.TestLimit, "test-limit", 0, "test examples to use (0 = all 10,000)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the model, the splits, shuffling and dropout")
+	fs.BoolVar(&c.Unweighted, "unweighted", false, "average owners' models without weighting by sample count")
+	fs.DurationVar(&c.Deadline, "deadline", 0, "per-round deadline for data owners (0 = 10m)")
+	fs.StringVar(&c.Out, "out", filepath.Join("results", out), "output directory")
+	fs.BoolVar(&f.Quick, "quick", false, "a small sweep that finishes in about a minute (explicit flags still win)")
+	fs.BoolVar(&f.Verbose, "v", false, "log the parties' debug messages")
+	return f
+}
+
+// Parse finishes the configuration after fs.Parse: it applies -quick to
+// the flags not set explicitly, splits the lists and validates.
+func (f *Flags) Parse() (Config, error) {
+	if f.Quick {
+		set := map[string]bool{}
+		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		quick := map[string]string{"workers": "2,4", "splits": "iid,shards", "rounds": "3", "limit": "3000", "test-limit": "2000"}
+		for name, v := range quick {
+			if !set[name] {
+				if err := f.fs.Set(name, v); err != nil {
+					return f.Config, err
+				}
+			}
+		}
+	}
+	f.Schemes, f.Splits = list(f.schemes), list(f.splits)
+	var err error
+	if f.Workers, err = ints(f.workers); err != nil {
+		return f.Config, fmt.Errorf("-workers: %w", err)
+	}
+	return f.Config, f.Validate()
+}
+
+// Load loads the dataset the flags name, with the -limit and -test-limit
+// subsamples, printing download progress on stderr.
+func (f *Flags) Load() (*Data, error) {
+	c := f.Config
+	ld, err := cli.LoadData(c.Dataset, f.DataDir, c.Limit, c.Seed, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	return &Data{Train: ld.Train, Test: ld.Test, TrainIdx: ld.TrainIndices,
+		TestIdx: dataset.Subsample(ld.Test.Len(), c.TestLimit, rand.New(rand.NewPCG(c.Seed, 3)))}, nil
+}
+
+// list splits a comma-separated flag value, dropping empty items.
+func list(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, f := range list(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
