@@ -23,6 +23,10 @@ import (
 func node(args []string) error {
 	fs := flag.NewFlagSet("node", flag.ExitOnError)
 	flags := sweep.NewFlags(fs, "node")
+	for name, v := range map[string]string{"workers": "2", "splits": "iid"} { // one setting per run
+		fs.Set(name, v)
+		fs.Lookup(name).DefValue = v
+	}
 	role := fs.String("role", "", "host a fixed party: model-owner or secure-worker")
 	parties := fs.String("parties", "", "comma-separated data owners to host, e.g. bob,alice")
 	bind := fs.String("bind", "127.0.0.1:7000", "host:port to listen on (membership uses port+1)")
@@ -33,6 +37,8 @@ func node(args []string) error {
 	ca := fs.String("tls-ca", "", "the CA certificate (PEM) that signs every member's certificate")
 	insecure := fs.Bool("insecure-allow-non-loopback", false, "run without TLS on non-loopback addresses (traffic and peers unauthenticated!)")
 	wait := fs.Duration("wait", 2*time.Minute, "how long the model owner waits for every party to join")
+	prov := fs.String("provider", "automanaged", "cluster membership: automanaged (no external service), etcd or consul")
+	endpoints := fs.String("provider-endpoints", "", "comma-separated etcd endpoints or the consul address (default: their local defaults)")
 	fs.Parse(args)
 
 	c, err := flags.Parse()
@@ -59,6 +65,9 @@ func node(args []string) error {
 	cfg := hosts.Config{Bind: *bind, Advertise: *advertise, Seeds: split(*seeds), Insecure: *insecure}
 	if flags.Verbose {
 		cfg.Logger = logger // ProtoActor's own records are noisy while members join and leave
+	}
+	if cfg.Provider, err = provider(*prov, split(*endpoints)); err != nil {
+		return err
 	}
 	if *cert != "" || *key != "" || *ca != "" {
 		if cfg.TLS, err = hosts.LoadTLS(*cert, *key, *ca); err != nil {
