@@ -56,6 +56,8 @@ type Federation struct {
 
 	// observe, if set, sees every message sent between parties (tests).
 	observe func(to string, msg proto.Message)
+	// index maps owner names to indices; set by withDefaults.
+	index map[string]int
 }
 
 // Owner is one data owner: its name and its private shard.
@@ -133,12 +135,12 @@ func (f Federation) withDefaults() (Federation, error) {
 	case f.Deadline < 0:
 		return f, fmt.Errorf("actors: negative deadline %v", f.Deadline)
 	}
-	seen := map[string]bool{SecureWorkerName: true, ModelOwnerName: true}
+	f.index = make(map[string]int, len(f.Owners))
 	for i, o := range f.Owners {
-		if o.Name == "" || seen[o.Name] {
+		if _, taken := f.index[o.Name]; taken || o.Name == "" || o.Name == SecureWorkerName || o.Name == ModelOwnerName {
 			return f, fmt.Errorf("actors: owner %d: name %q is empty or taken", i, o.Name)
 		}
-		seen[o.Name] = true
+		f.index[o.Name] = i
 		if o.Data == nil {
 			return f, fmt.Errorf("actors: owner %s has no data", o.Name)
 		}
@@ -176,10 +178,8 @@ func (f *Federation) ownerThreads() int {
 
 // ownerIndex returns the index of the owner called name, or -1.
 func (f *Federation) ownerIndex(name string) int {
-	for i, o := range f.Owners {
-		if o.Name == name {
-			return i
-		}
+	if i, ok := f.index[name]; ok {
+		return i
 	}
 	return -1
 }

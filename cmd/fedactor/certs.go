@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fedactor/fedactor/actors/hosts"
+	"github.com/fedactor/fedactor/internal/cli"
 )
 
 // certs writes a test CA and one certificate per node.
@@ -15,7 +16,7 @@ func certs(args []string) error {
 	nodes := fs.String("nodes", "node", "comma-separated node names, one certificate each")
 	hostList := fs.String("hosts", "127.0.0.1,localhost", "comma-separated host names and IP addresses the certificates are valid for")
 	fs.Parse(args)
-	names, hs := split(*nodes), split(*hostList)
+	names, hs := cli.List(*nodes), cli.List(*hostList)
 	if len(names) == 0 || len(hs) == 0 {
 		return fmt.Errorf("need -nodes and -hosts")
 	}
@@ -24,15 +25,4 @@ func certs(args []string) error {
 	}
 	fmt.Printf("wrote %s/ca.pem and certificates for %s (valid for %s)\n", *out, strings.Join(names, ", "), strings.Join(hs, ", "))
 	return nil
-}
-
-// split splits a comma-separated list, dropping empty items.
-func split(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

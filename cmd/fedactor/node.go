@@ -50,7 +50,7 @@ func node(args []string) error {
 		return fmt.Errorf("a node runs one setting: give one -scheme, one -splits and one -workers (got %d settings)", len(settings))
 	}
 	s := settings[0]
-	hosted := split(*parties)
+	hosted := cli.List(*parties)
 	switch *role {
 	case "":
 	case actors.ModelOwnerName, actors.SecureWorkerName:
@@ -62,11 +62,11 @@ func node(args []string) error {
 		return errors.New("nothing to host: give -role and/or -parties")
 	}
 	logger := cli.Logger(flags.Verbose)
-	cfg := hosts.Config{Bind: *bind, Advertise: *advertise, Seeds: split(*seeds), Insecure: *insecure}
+	cfg := hosts.Config{Bind: *bind, Advertise: *advertise, Seeds: cli.List(*seeds), Insecure: *insecure}
 	if flags.Verbose {
 		cfg.Logger = logger // ProtoActor's own records are noisy while members join and leave
 	}
-	if cfg.Provider, err = provider(*prov, split(*endpoints)); err != nil {
+	if cfg.Provider, err = provider(*prov, cli.List(*endpoints)); err != nil {
 		return err
 	}
 	if *cert != "" || *key != "" || *ca != "" {

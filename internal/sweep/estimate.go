@@ -7,12 +7,18 @@ import (
 	"github.com/fedactor/fedactor/nn"
 )
 
-// Training and evaluation speed of one core, in examples per second,
-// measured on the reference 2-core machine; they only seed the estimate,
-// which follows the measured pace once rounds finish.
-var perCore = map[string]map[string]float64{
-	"openblas": {"cnn": 3000, "mlp": 8000, "logreg": 40000},
-	"gonum":    {"cnn": 350, "mlp": 2500, "logreg": 20000},
+// perCore is the training speed of one core, in examples per second, for
+// model on backend, measured on the reference 2-core machine. It only
+// seeds the estimate, which follows the measured pace once rounds finish.
+func perCore(backend, model string) float64 {
+	speeds := map[string]map[string]float64{
+		"openblas": {"cnn": 3000, "mlp": 8000, "logreg": 40000},
+		"gonum":    {"cnn": 350, "mlp": 2500, "logreg": 20000},
+	}
+	if v := speeds[backend][model]; v > 0 {
+		return v
+	}
+	return 1000
 }
 
 // estimate predicts a sweep's duration from its work: training examples
@@ -27,10 +33,7 @@ type estimate struct {
 
 func newEstimate(c Config, d *Data, settings []Setting) *estimate {
 	cores := float64(runtime.GOMAXPROCS(0))
-	speed := perCore[nn.Backend()][c.Model]
-	if speed == 0 {
-		speed = 1000
-	}
+	speed := perCore(nn.Backend(), c.Model)
 	e := &estimate{start: time.Now(), work: map[Setting]float64{}}
 	for _, s := range settings {
 		train := float64(len(d.TrainIdx) * c.Epochs)

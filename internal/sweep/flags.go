@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
@@ -66,7 +65,7 @@ func (f *Flags) Parse() (Config, error) {
 			}
 		}
 	}
-	f.Schemes, f.Splits = list(f.schemes), list(f.splits)
+	f.Schemes, f.Splits = cli.List(f.schemes), cli.List(f.splits)
 	var err error
 	if f.Workers, err = ints(f.workers); err != nil {
 		return f.Config, fmt.Errorf("-workers: %w", err)
@@ -86,20 +85,9 @@ func (f *Flags) Load() (*Data, error) {
 		TestIdx: dataset.Subsample(ld.Test.Len(), c.TestLimit, rand.New(rand.NewPCG(c.Seed, 3)))}, nil
 }
 
-// list splits a comma-separated flag value, dropping empty items.
-func list(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 func ints(s string) ([]int, error) {
 	var out []int
-	for _, f := range list(s) {
+	for _, f := range cli.List(s) {
 		n, err := strconv.Atoi(f)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a number", f)
