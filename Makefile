@@ -8,10 +8,9 @@ GO ?= go
 # OPENBLAS is "yes" when a C compiler can link -lopenblas.
 OPENBLAS ?= $(shell printf 'int main(void){return 0;}\n' | $${CC:-cc} -x c - -lopenblas -o /dev/null >/dev/null 2>&1 && echo yes)
 ifeq ($(OPENBLAS),yes)
-TAGS := -tags openblas
-else
-TAGS :=
+BUILDTAGS := openblas
 endif
+TAGS := $(if $(BUILDTAGS),-tags $(BUILDTAGS))
 
 # Packages whose tests run with the race detector: the ones with concurrency
 # of their own; -short keeps the slow numeric cases out of the race run.
@@ -20,7 +19,7 @@ endif
 # other remote's server (one remote per process, as in a real node, is fine).
 RACE_PKGS := ./actors ./actors/policy ./internal/... ./dataset/... ./plots/... ./nn/... ./crypto/...
 
-.PHONY: run test vet bench proto blas-hint
+.PHONY: run test vet bench soak fuzz proto blas-hint
 
 ## run: the main experiment, the split sweep, with its defaults.
 run: blas-hint
@@ -37,6 +36,22 @@ vet:
 ## bench: training, evaluation, crypto and actor-overhead benchmarks.
 bench: blas-hint
 	$(GO) test $(TAGS) -run '^$$' -bench . -benchtime 3x ./nn/ ./crypto/ ./actors/
+
+## soak: 200 rounds per scheme with 30% random dropouts and hostile
+## messages every round; reports rounds, rejections by reason, heap growth.
+soak:
+	$(GO) test -tags soak,$(BUILDTAGS) -count=1 -run '^TestSoak$$' -v -timeout 2h ./actors/
+
+## fuzz: run every fuzz target for FUZZTIME (default 10m) each, one after another.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := ./dataset:FuzzReadIDX ./actors:FuzzPartyMessages ./actors:FuzzCheckpoint \
+	./crypto:FuzzUnmarshalPlain ./crypto:FuzzUnmarshalSS ./crypto:FuzzUnmarshalSSShamir ./crypto:FuzzUnmarshalSecAgg \
+	./crypto:FuzzUnmarshalCKKS ./crypto:FuzzUnmarshalThresholdCKKS ./crypto:FuzzUnmarshalPaillier
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test $(TAGS) -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) $${t%%:*}; \
+	done
 
 ## proto: regenerate actors/fedactor.pb.go (needs protoc and protoc-gen-go v1.33.0).
 proto:

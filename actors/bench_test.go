@@ -87,7 +87,7 @@ func BenchmarkRoundLoop(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					msgs, err := o.protector.Protect(o.params, f.Strategy.Weight(o.shardLen()))
+					msgs, err := o.protector.Protect(o.params, f.Strategy.Weight(o.self.shardLen()))
 					if err != nil {
 						b.Error(err)
 						return

@@ -22,8 +22,8 @@ type env struct {
 // party called to.
 func (e *env) send(ctx actor.SenderContext, to string, msg proto.Message) {
 	e.traffic.add(msg)
-	if e.fed.observe != nil {
-		e.fed.observe(to, msg)
+	if e.fed.Observe != nil {
+		e.fed.Observe(to, msg)
 	}
 	pid := e.pid(to)
 	if pid == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"time"
 
@@ -53,9 +54,18 @@ type Federation struct {
 	Logger *slog.Logger
 	// OnRound, if set, is called by the model owner after every round.
 	OnRound func(RoundMetrics)
+	// Observe, if set, sees every message a party sends, just before it
+	// is sent, on the sender's goroutine (tests and tracing). It must not
+	// modify msg.
+	Observe func(to string, msg proto.Message)
+	// Checkpoint, if set, is a directory in which the model owner saves
+	// the global model, the strategy's state and the metrics after every
+	// round, and each data owner its optimizer state (atomic writes).
+	Checkpoint string
+	// Resume continues the run saved in Checkpoint after its last complete
+	// round instead of starting afresh.
+	Resume bool
 
-	// observe, if set, sees every message sent between parties (tests).
-	observe func(to string, msg proto.Message)
 	// index maps owner names to indices; set by withDefaults.
 	index map[string]int
 }
@@ -66,10 +76,72 @@ type Owner struct {
 	// Data and Indices are the owner's shard (Indices nil means all of Data).
 	Data    nn.Source
 	Indices []int
-	// Drop, if set, is asked at the start of every round; when it returns
-	// true the owner trains but does not send its update, as if it had
-	// dropped out (used to test deadlines and dropouts).
-	Drop func(round int) bool
+	// Drop, if set, is asked at the start of every round whether and when
+	// the owner drops out of it (see RandomDropouts).
+	Drop func(round int) Dropout
+}
+
+func (o Owner) shardLen() int {
+	if o.Indices != nil {
+		return len(o.Indices)
+	}
+	return o.Data.Len()
+}
+
+// Dropout says whether and when a data owner drops out of a round.
+type Dropout int
+
+const (
+	// Stay: the owner takes part in the whole round.
+	Stay Dropout = iota
+	// BeforeSend: the owner goes silent before sending its update (after
+	// any per-round key step) and stays silent for the rest of the round.
+	BeforeSend
+	// BeforeUnmask: the owner sends its update, then goes silent: it
+	// neither combines shares it holds nor sends reveal shares.
+	BeforeUnmask
+)
+
+// String returns "stay", "before-send" or "before-unmask".
+func (d Dropout) String() string {
+	switch d {
+	case BeforeSend:
+		return "before-send"
+	case BeforeUnmask:
+		return "before-unmask"
+	}
+	return "stay"
+}
+
+// ParseDropout parses "before-send", "before-unmask" or "any" (either,
+// at random; also ""): the modes -dropout-at accepts.
+func ParseDropout(s string) (Dropout, error) {
+	switch s {
+	case "before-send":
+		return BeforeSend, nil
+	case "before-unmask":
+		return BeforeUnmask, nil
+	case "any", "":
+		return Stay, nil
+	}
+	return Stay, fmt.Errorf("unknown dropout mode %q (valid: before-send, before-unmask, any)", s)
+}
+
+// RandomDropouts returns an Owner.Drop that drops owner out of each round
+// with probability p, at the given point (Stay means either, at random).
+// The draw depends only on seed, owner and round, so a resumed run drops
+// the same owners as an uninterrupted one.
+func RandomDropouts(p float64, at Dropout, seed uint64, owner int) func(round int) Dropout {
+	return func(round int) Dropout {
+		r := rand.New(rand.NewPCG(seed^0x64726f70, uint64(owner)<<32|uint64(round)))
+		if r.Float64() >= p {
+			return Stay
+		}
+		if at != Stay {
+			return at
+		}
+		return BeforeSend + Dropout(r.IntN(2))
+	}
 }
 
 // TrainConfig is the local training every data owner runs per round.
@@ -134,6 +206,8 @@ func (f Federation) withDefaults() (Federation, error) {
 		return f, fmt.Errorf("actors: %d rounds, need at least 1", f.Rounds)
 	case f.Deadline < 0:
 		return f, fmt.Errorf("actors: negative deadline %v", f.Deadline)
+	case f.Resume && f.Checkpoint == "":
+		return f, errors.New("actors: resume needs a checkpoint directory")
 	}
 	f.index = make(map[string]int, len(f.Owners))
 	for i, o := range f.Owners {

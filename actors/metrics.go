@@ -29,8 +29,9 @@ type RoundMetrics struct {
 	// Contributors are the owners whose updates are in the aggregate;
 	// Dropped were expected but missed the deadline or failed.
 	Contributors, Dropped []string
-	// Rejected gives one reason per message a party refused this round.
-	Rejected []string
+	// Rejected records every message the secure worker or the model owner
+	// refused this round (see CountRejected).
+	Rejected []*Rejection
 	// Err is set when the round produced no aggregate; the global model
 	// is then left unchanged.
 	Err string

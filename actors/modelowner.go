@@ -8,7 +8,9 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/scheduler"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/nn"
 )
@@ -22,6 +24,7 @@ type modelOwner struct {
 	timers   *scheduler.TimerScheduler
 	cancel   scheduler.CancelFunc
 	revealer crypto.Revealer
+	checker  crypto.Combiner // validates partials; holds no secret
 	done     func(*Result, error)
 
 	global    []float64
@@ -37,7 +40,11 @@ type modelOwner struct {
 	traffic0 map[string]int64
 	partials map[string]*Partial
 	reports  map[string]*OwnerReport
-	rejected []string
+	rejected rejectLog
+	// pending are the partials and reports ("partial/<holder>",
+	// "report/<owner>") the last closed round did not get: one that comes
+	// later is a straggler, not a replay.
+	pending map[string]int32
 }
 
 // Time-outs the model owner sends itself.
@@ -52,9 +59,10 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		mo.timers = scheduler.NewTimerScheduler(ctx)
+		mo.rejected.party = ModelOwnerName
 	case *Start:
 		if mo.ready != nil {
-			err = errors.New("duplicate start")
+			err = reject(ReasonDuplicate, "duplicate start")
 			break
 		}
 		mo.startSetup(ctx)
@@ -78,10 +86,11 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 		if m.round == mo.round && mo.partials != nil {
 			mo.endRound(ctx, errors.New("round deadline passed before the aggregate was complete"))
 		}
+	case proto.Message:
+		err = reject(ReasonUnexpected, "the model owner takes no %s", kindOf(m))
 	}
 	if err != nil {
-		mo.fed.Logger.Warn("model owner rejected a message", "round", mo.round, "err", err)
-		mo.rejected = append(mo.rejected, err.Error())
+		mo.rejected.add(mo.env, mo.round, ctx.Message().(proto.Message), err)
 	}
 }
 
@@ -101,8 +110,23 @@ func (mo *modelOwner) startSetup(ctx actor.Context) {
 	mo.evaluator = &nn.Trainer{Model: mo.eval, BatchSize: 1000, Threads: f.Cores}
 	mo.ready = map[string]bool{}
 	mo.cancel = func() {}
+	if f.Resume {
+		if err := mo.resume(); err != nil {
+			mo.finish(ctx, err)
+			return
+		}
+		if int(mo.round) >= f.Rounds {
+			mo.result.Final = mo.global
+			mo.finish(ctx, nil)
+			return
+		}
+	}
 	var err error
 	if mo.revealer, err = f.Scheme.NewRevealer(f.Rand); err != nil {
+		mo.finish(ctx, fmt.Errorf("set-up: %w", err))
+		return
+	}
+	if mo.checker, err = f.Scheme.NewCombiner(mo.revealer.Setup()); err != nil {
 		mo.finish(ctx, fmt.Errorf("set-up: %w", err))
 		return
 	}
@@ -116,9 +140,43 @@ func (mo *modelOwner) startSetup(ctx actor.Context) {
 	mo.cancel = mo.timers.SendOnce(f.roundDeadline(), ctx.Self(), &setupDeadline{})
 }
 
+// resume restores the global model, round and metrics from the checkpoint.
+func (mo *modelOwner) resume() error {
+	f := mo.fed
+	c, err := LoadCheckpoint(f.checkpointPath(ModelOwnerName), len(mo.global))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if c.Run != f.runFingerprint() {
+		return fmt.Errorf("resume: the checkpoint in %s belongs to another run (other scheme, owners, model, seed or rounds)", f.Checkpoint)
+	}
+	if st, ok := f.Strategy.(policy.Stateful); ok {
+		if err := st.SetState(c.Strategy); err != nil {
+			return fmt.Errorf("resume: strategy state: %w", err)
+		}
+	}
+	if err := mo.eval.SetParams(c.Global); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	mo.global, mo.round, mo.result.Rounds = c.Global, int32(c.Round), c.Rounds
+	f.Logger.Info("resuming", "after_round", c.Round, "checkpoint", f.Checkpoint)
+	return nil
+}
+
+// checkpoint saves the state after the round just recorded.
+func (mo *modelOwner) checkpoint() error {
+	f := mo.fed
+	c := Checkpoint{Version: checkpointVersion, Run: f.runFingerprint(), Round: int(mo.round), Global: mo.global,
+		SetupSeconds: mo.result.SetupSeconds, Rounds: mo.result.Rounds}
+	if st, ok := f.Strategy.(policy.Stateful); ok {
+		c.Strategy = st.State(nil)
+	}
+	return writeJSON(f.checkpointPath(ModelOwnerName), c)
+}
+
 func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
-	if mo.round != 0 || !slices.Contains(mo.parties(), m.Sender) {
-		return fmt.Errorf("unexpected ready from %q", m.Sender)
+	if mo.ready == nil || mo.partials != nil || mo.result.SetupSeconds != 0 || !slices.Contains(mo.parties(), m.Sender) {
+		return reject(ReasonUnexpected, "unexpected ready from %q", m.Sender)
 	}
 	if m.Error != "" {
 		mo.finish(ctx, fmt.Errorf("set-up failed at %s: %s", m.Sender, m.Error))
@@ -142,7 +200,6 @@ func (mo *modelOwner) startRound(ctx actor.Context) {
 	mo.traffic0 = mo.traffic.snapshot()
 	mo.partials = map[string]*Partial{}
 	mo.reports = map[string]*OwnerReport{}
-	mo.rejected = nil
 	names := make([]string, len(f.Owners))
 	for i, o := range f.Owners {
 		names[i] = o.Name
@@ -157,50 +214,89 @@ func (mo *modelOwner) startRound(ctx actor.Context) {
 
 func (mo *modelOwner) onReport(m *OwnerReport) error {
 	switch {
-	case m.Round != mo.round || mo.reports == nil:
-		return fmt.Errorf("report from %q for round %d at round %d", m.Sender, m.Round, mo.round)
 	case mo.fed.ownerIndex(m.Sender) < 0:
-		return fmt.Errorf("report from unknown sender %q", m.Sender)
+		return reject(ReasonUnknownSender, "report from unknown sender %q", m.Sender)
+	case mo.straggler("report/"+m.Sender, m.Round):
+		return reject(ReasonLate, "report from %s after round %d closed", m.Sender, m.Round)
+	case m.Round != mo.round:
+		return roundCheck("report", m.Round, mo.round)
+	case mo.reports == nil:
+		return reject(ReasonLate, "report from %s after the round closed", m.Sender)
 	case mo.reports[m.Sender] != nil:
-		return fmt.Errorf("duplicate report from %s", m.Sender)
+		return reject(ReasonDuplicate, "duplicate report from %s", m.Sender)
 	}
 	mo.reports[m.Sender] = m
 	return nil
 }
 
-// holders are the parties whose partials the model owner needs.
-func (mo *modelOwner) holders() []string {
-	if !mo.fed.Scheme.Flow().OwnersHold {
-		return []string{SecureWorkerName}
+// straggler reports whether key names a message the closed round did not
+// get and round is that round, and forgets it.
+func (mo *modelOwner) straggler(key string, round int32) bool {
+	r, ok := mo.pending[key]
+	if ok && r == round {
+		delete(mo.pending, key)
+		return true
 	}
-	return mo.parties()
+	return false
+}
+
+// holders are the parties whose partials the model owner may receive, the
+// secure worker first; needed is how many of them Reveal needs.
+func (mo *modelOwner) holders() (names []string, needed int) {
+	flow := mo.fed.Scheme.Flow()
+	if !flow.OwnersHold {
+		return []string{SecureWorkerName}, 1
+	}
+	names = mo.parties()
+	if flow.Holders > 0 {
+		return names, min(flow.Holders, len(names))
+	}
+	return names, len(names)
 }
 
 func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
+	holders, needed := mo.holders()
 	switch {
-	case m.Round != mo.round || mo.partials == nil:
-		return fmt.Errorf("partial from %q for round %d at round %d", m.Holder, m.Round, mo.round)
-	case !slices.Contains(mo.holders(), m.Holder):
-		return fmt.Errorf("partial from %q, not a holder", m.Holder)
+	case !slices.Contains(holders, m.Holder):
+		return reject(ReasonUnknownSender, "partial from %q, not a holder", m.Holder)
+	case mo.straggler("partial/"+m.Holder, m.Round):
+		return reject(ReasonLate, "partial from %s after round %d closed", m.Holder, m.Round)
+	case m.Round != mo.round:
+		return roundCheck("partial", m.Round, mo.round)
+	case mo.partials == nil:
+		return reject(ReasonUnexpected, "partial from %s outside a round", m.Holder)
 	case mo.partials[m.Holder] != nil:
-		return fmt.Errorf("duplicate partial from %s", m.Holder)
+		return reject(ReasonDuplicate, "duplicate partial from %s", m.Holder)
+	case m.Error == "" && m.Payload == nil:
+		return reject(ReasonMalformed, "partial from %s without payload", m.Holder)
 	}
-	mo.partials[m.Holder] = m
-	if m.Error != "" {
-		mo.endRound(ctx, fmt.Errorf("%s: %s", m.Holder, m.Error))
-		return nil
-	}
-	w := mo.partials[SecureWorkerName]
-	if w == nil || len(mo.partials) < len(mo.holders()) {
-		return nil
-	}
-	for _, p := range mo.partials {
-		if !slices.Equal(p.Contributors, w.Contributors) {
-			mo.endRound(ctx, fmt.Errorf("%s combined %v, the secure worker %v", p.Holder, p.Contributors, w.Contributors))
-			return nil
+	if m.Error == "" {
+		if err := mo.checker.Check(m.Payload, len(m.Contributors)); err != nil {
+			return fmt.Errorf("partial from %s: %w", m.Holder, err)
 		}
 	}
-	mo.endRound(ctx, nil)
+	w := mo.partials[SecureWorkerName]
+	if w != nil && m.Holder != SecureWorkerName && !slices.Equal(m.Contributors, w.Contributors) {
+		return reject(ReasonMismatch, "%s combined %v, the secure worker %v", m.Holder, m.Contributors, w.Contributors)
+	}
+	if m.Holder == SecureWorkerName {
+		for h, p := range mo.partials {
+			if !slices.Equal(p.Contributors, m.Contributors) {
+				delete(mo.partials, h)
+				mo.rejected.add(mo.env, mo.round, p, reject(ReasonMismatch, "%s combined %v, the secure worker %v", h, p.Contributors, m.Contributors))
+			}
+		}
+	}
+	mo.partials[m.Holder] = m
+	switch {
+	case m.Holder == SecureWorkerName && m.Error != "":
+		mo.endRound(ctx, fmt.Errorf("%s: %s", m.Holder, m.Error))
+	case m.Error != "":
+		delete(mo.partials, m.Holder) // a holder that failed is a holder that dropped out
+		mo.fed.Logger.Warn("holder failed", "round", mo.round, "holder", m.Holder, "err", m.Error)
+	case mo.partials[SecureWorkerName] != nil && len(mo.partials) >= needed:
+		mo.endRound(ctx, nil)
+	}
 	return nil
 }
 
@@ -214,6 +310,18 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	if w != nil {
 		rm.Contributors = w.Contributors
 		rm.Rejected = append(rm.Rejected, w.Rejected...)
+	}
+	holders, _ := mo.holders()
+	mo.pending = map[string]int32{}
+	for _, h := range holders {
+		if mo.partials[h] == nil {
+			mo.pending["partial/"+h] = mo.round
+		}
+	}
+	for _, o := range f.Owners {
+		if mo.reports[o.Name] == nil {
+			mo.pending["report/"+o.Name] = mo.round
+		}
 	}
 	err := failed
 	if err == nil {
@@ -236,11 +344,17 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	rm.TestAccuracy, rm.TestLoss = acc, loss
 	rm.Evaluate = time.Since(start).Seconds()
 	mo.addTimes(&rm, ModelOwnerName, PartyTimes{Evaluate: rm.Evaluate, Reveal: rm.Reveal})
-	rm.Rejected = append(rm.Rejected, mo.rejected...)
+	rm.Rejected = append(rm.Rejected, mo.rejected.take()...)
 	rm.Bytes, rm.BytesSent = mo.traffic.since(mo.traffic0)
 	rm.Seconds = time.Since(mo.start).Seconds()
 	mo.partials, mo.reports = nil, nil
 	mo.result.Rounds = append(mo.result.Rounds, rm)
+	if f.Checkpoint != "" {
+		if err := mo.checkpoint(); err != nil {
+			mo.finish(ctx, fmt.Errorf("round %d: %w", mo.round, err))
+			return
+		}
+	}
 	if f.OnRound != nil {
 		f.OnRound(rm)
 	}
@@ -256,8 +370,11 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 func (mo *modelOwner) reveal(rm *RoundMetrics) error {
 	start := time.Now()
 	var partials [][]byte
-	for _, h := range mo.holders()[1:] { // data owners first, in index order
-		partials = append(partials, mo.partials[h].Payload)
+	holders, _ := mo.holders()
+	for _, h := range holders[1:] { // data owners first, in index order
+		if p := mo.partials[h]; p != nil {
+			partials = append(partials, p.Payload)
+		}
 	}
 	w := mo.partials[SecureWorkerName]
 	partials = append(partials, w.Payload)

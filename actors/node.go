@@ -71,7 +71,11 @@ func (n *Node) Props(name string) (*actor.Props, error) {
 			return &modelOwner{env: n.env, done: func(r *Result, err error) { n.done <- outcome{r, err} }}
 		}
 	case i >= 0:
-		producer = func() actor.Actor { return newDataOwner(n.env, i) }
+		// One instance for the node's life: when the owner panics, its
+		// supervisor restarts it with the same keys and shares, and it
+		// rejoins the next round.
+		o := newDataOwner(n.env, i)
+		producer = func() actor.Actor { return o }
 	default:
 		return nil, fmt.Errorf("actors: no party called %q", name)
 	}

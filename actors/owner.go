@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/nn"
@@ -24,7 +25,6 @@ type dataOwner struct {
 	model   *nn.Model
 	trainer *nn.Trainer
 	opt     nn.Optimizer
-	rng     *rand.Rand
 	params  []float64
 
 	flow      crypto.Flow
@@ -33,10 +33,14 @@ type dataOwner struct {
 	// Key generation progress (Flow.KeyGen).
 	needCollective bool
 	peerShares     map[string]bool
-	early          []*KeyShare // peer key shares that came before Setup
+	keyRound       int32           // round of the latest key shares sent (0: set-up)
+	early          []proto.Message // key messages for a later key round
 
-	round  int32                       // last round trained
-	shares map[int32]map[string][]byte // holder: round -> sender -> share
+	round   int32                       // the latest round
+	silent  Dropout                     // whether and when this owner drops out of round
+	pending *OwnerReport                // trained, waiting for the round's keys
+	shares  map[int32]map[string][]byte // holder: round -> sender -> share
+	resumed bool                        // the optimizer state was restored
 }
 
 func newDataOwner(e *env, idx int) *dataOwner {
@@ -48,7 +52,6 @@ func newDataOwner(e *env, idx int) *dataOwner {
 		self:    f.Owners[idx],
 		model:   m,
 		trainer: &nn.Trainer{Model: m, BatchSize: f.Train.BatchSize, Threads: f.ownerThreads()},
-		rng:     rand.New(rand.NewPCG(f.Seed, uint64(idx)+1)),
 		shares:  map[int32]map[string][]byte{},
 	}
 }
@@ -57,6 +60,9 @@ func newDataOwner(e *env, idx int) *dataOwner {
 func (o *dataOwner) Receive(ctx actor.Context) {
 	var err error
 	switch m := ctx.Message().(type) {
+	case *actor.Restarting:
+		o.fed.Logger.Warn("data owner failed and is restarted by its supervisor", "owner", o.self.Name, "round", o.round)
+		o.pending = nil
 	case *Setup:
 		err = o.setup(ctx, m)
 	case *KeyShare:
@@ -102,58 +108,101 @@ func (o *dataOwner) setup(ctx actor.Context, m *Setup) error {
 	}
 	o.needCollective = true
 	o.peerShares = map[string]bool{}
-	msgs, err := p.KeyShares()
-	if err != nil {
-		return o.ready(ctx, fmt.Errorf("key shares: %w", err))
+	if err := o.sendKeyShares(ctx, 0); err != nil {
+		return o.ready(ctx, err)
 	}
+	return o.maybeReady(ctx)
+}
+
+// sendKeyShares sends this owner's key-generation messages for round (0:
+// set-up) and then takes the peers' messages that came before them.
+func (o *dataOwner) sendKeyShares(ctx actor.Context, round int32) error {
+	msgs, err := o.protector.KeyShares()
+	if err != nil {
+		return fmt.Errorf("key shares: %w", err)
+	}
+	o.keyRound = round
 	for _, msg := range msgs {
 		to, err := o.partyName(msg.To)
 		if err != nil {
-			return o.ready(ctx, err)
-		}
-		o.send(ctx, to, &KeyShare{Sender: o.self.Name, Payload: msg.Payload})
-	}
-	for _, ks := range o.early {
-		if err := o.keyShare(ctx, ks); err != nil {
 			return err
 		}
+		o.send(ctx, to, &KeyShare{Sender: o.self.Name, Payload: msg.Payload, Round: round})
 	}
+	early := o.early
 	o.early = nil
-	return o.maybeReady(ctx)
+	for _, m := range early {
+		var err error
+		switch e := m.(type) {
+		case *KeyShare:
+			err = o.keyShare(ctx, e)
+		case *CollectiveKey:
+			err = o.collectiveKey(ctx, e)
+		}
+		if err != nil {
+			o.fed.Logger.Warn("data owner rejected a message", "owner", o.self.Name, "err", err)
+		}
+	}
+	return nil
+}
+
+// keep holds a key-generation message until this owner has made its own
+// key shares for that round.
+func (o *dataOwner) keep(m proto.Message) error {
+	if len(o.early) >= 2*len(o.fed.Owners) {
+		return fmt.Errorf("too many early %s messages", kindOf(m))
+	}
+	o.early = append(o.early, m)
+	return nil
 }
 
 // keyShare takes a peer owner's key-generation message.
 func (o *dataOwner) keyShare(ctx actor.Context, m *KeyShare) error {
 	from := o.fed.ownerIndex(m.Sender)
-	if from < 0 || from == o.idx {
+	switch {
+	case from < 0 || from == o.idx:
 		return fmt.Errorf("key share from unknown sender %q", m.Sender)
-	}
-	if o.protector == nil {
-		if len(o.early) >= len(o.fed.Owners) {
-			return errors.New("too many key shares before set-up")
-		}
-		o.early = append(o.early, m)
-		return nil
-	}
-	if !o.flow.PeerShares || o.peerShares[m.Sender] {
+	case o.protector == nil || m.Round > o.keyRound:
+		return o.keep(m)
+	case m.Round < o.keyRound:
+		return fmt.Errorf("key share from %s for round %d at round %d", m.Sender, m.Round, o.keyRound)
+	case !o.flow.PeerShares || o.peerShares[m.Sender]:
 		return fmt.Errorf("unexpected key share from %s", m.Sender)
 	}
 	if err := o.protector.ReceiveSetup(crypto.Party(from), m.Payload); err != nil {
-		return o.ready(ctx, fmt.Errorf("key share from %s: %w", m.Sender, err))
+		err = fmt.Errorf("key share from %s: %w", m.Sender, err)
+		if m.Round == 0 {
+			return o.ready(ctx, err)
+		}
+		return err
 	}
 	o.peerShares[m.Sender] = true
-	return o.maybeReady(ctx)
+	if m.Round == 0 {
+		return o.maybeReady(ctx)
+	}
+	return nil
 }
 
 func (o *dataOwner) collectiveKey(ctx actor.Context, m *CollectiveKey) error {
-	if o.protector == nil || !o.needCollective {
-		return errors.New("unexpected collective key")
+	switch {
+	case o.protector == nil || m.Round > o.keyRound:
+		return o.keep(m)
+	case m.Round < o.keyRound || !o.needCollective:
+		return fmt.Errorf("unexpected collective key for round %d", m.Round)
 	}
 	if err := o.protector.ReceiveSetup(crypto.SecureWorker, m.Payload); err != nil {
-		return o.ready(ctx, fmt.Errorf("collective key: %w", err))
+		err = fmt.Errorf("collective key: %w", err)
+		if m.Round == 0 {
+			return o.ready(ctx, err)
+		}
+		return err
 	}
 	o.needCollective = false
-	return o.maybeReady(ctx)
+	if m.Round == 0 {
+		return o.maybeReady(ctx)
+	}
+	o.protectPending(ctx)
+	return nil
 }
 
 // maybeReady reports readiness once key generation is complete.
@@ -174,46 +223,96 @@ func (o *dataOwner) ready(ctx actor.Context, err error) error {
 	return err
 }
 
-// trainRound trains the global model on the owner's shard, protects the
-// result and sends it to its holders.
+// trainRound trains the global model on the owner's shard and protects
+// and sends the result (once the round's keys are in, with Flow.RoundKeys).
 func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) {
 	rep := &OwnerReport{Round: m.Round, Sender: o.self.Name}
-	err := o.checkGlobal(m)
-	if err == nil && o.self.Drop != nil && o.self.Drop(int(m.Round)) {
-		o.fed.Logger.Debug("data owner drops out", "owner", o.self.Name, "round", m.Round)
+	if err := o.checkGlobal(m); err != nil {
+		o.fed.Logger.Warn("data owner rejected a message", "owner", o.self.Name, "err", err)
+		return
+	}
+	o.round, o.silent, o.pending = m.Round, Stay, nil
+	var err error
+	if o.flow.RoundKeys {
+		o.needCollective = true
+		o.peerShares = map[string]bool{}
+		err = o.sendKeyShares(ctx, m.Round)
+	}
+	if o.self.Drop != nil {
+		o.silent = o.self.Drop(int(m.Round))
+	}
+	if o.silent == BeforeSend {
+		o.fed.Logger.Debug("data owner drops out before sending", "owner", o.self.Name, "round", m.Round)
 		return
 	}
 	if err == nil {
-		o.round = m.Round
 		start := time.Now()
 		rep.TrainLoss, err = o.train(m)
 		rep.TrainSeconds = time.Since(start).Seconds()
 	}
-	if err == nil {
-		start := time.Now()
-		var msgs []crypto.Message
-		msgs, err = o.protector.Protect(o.params, o.fed.Strategy.Weight(o.shardLen()))
-		rep.ProtectSeconds = time.Since(start).Seconds()
-		for _, msg := range msgs {
-			if err != nil {
-				break
-			}
-			u := &ProtectedUpdate{Round: m.Round, Sender: o.self.Name, Payload: msg.Payload}
-			if msg.To == crypto.Party(o.idx) {
-				err = o.holdShare(u) // our own share stays here
-				continue
-			}
-			var to string
-			if to, err = o.partyName(msg.To); err == nil {
-				rep.BytesSent += int64(len(msg.Payload))
-				o.send(ctx, to, u)
-			}
+	o.pending = rep
+	if err != nil {
+		o.fail(ctx, err)
+		return
+	}
+	o.protectPending(ctx)
+}
+
+// protectPending protects and sends the trained update, unless it still
+// waits for the round's collective key.
+func (o *dataOwner) protectPending(ctx actor.Context) {
+	rep := o.pending
+	if rep == nil || rep.Round != o.round || (o.flow.RoundKeys && o.needCollective) {
+		return
+	}
+	o.pending = nil
+	start := time.Now()
+	msgs, err := o.protector.Protect(o.params, o.fed.Strategy.Weight(o.self.shardLen()))
+	rep.ProtectSeconds = time.Since(start).Seconds()
+	type addressed struct {
+		to string
+		u  *ProtectedUpdate
+	}
+	var out []addressed
+	for _, msg := range msgs {
+		if err != nil {
+			break
+		}
+		u := &ProtectedUpdate{Round: rep.Round, Sender: o.self.Name, Payload: msg.Payload}
+		if msg.To == crypto.Party(o.idx) {
+			err = o.holdShare(u) // our own share stays here
+			continue
+		}
+		var to string
+		if to, err = o.partyName(msg.To); err == nil {
+			rep.BytesSent += int64(len(msg.Payload))
+			out = append(out, addressed{to, u})
 		}
 	}
 	if err != nil {
-		rep.Error = err.Error()
-		o.fed.Logger.Warn("data owner failed its round", "owner", o.self.Name, "round", m.Round, "err", err)
+		o.fail(ctx, err)
+		return
 	}
+	// The report goes first: the updates reach the model owner only
+	// through a holder, so it arrives before the round can close.
+	o.send(ctx, ModelOwnerName, rep)
+	for _, a := range out {
+		o.send(ctx, a.to, a.u)
+	}
+	if o.silent == BeforeUnmask {
+		o.fed.Logger.Debug("data owner drops out before unmasking", "owner", o.self.Name, "round", rep.Round)
+	}
+}
+
+// fail reports a failed round to the model owner.
+func (o *dataOwner) fail(ctx actor.Context, err error) {
+	rep := o.pending
+	if rep == nil {
+		rep = &OwnerReport{Round: o.round, Sender: o.self.Name}
+	}
+	o.pending = nil
+	rep.Error = err.Error()
+	o.fed.Logger.Warn("data owner failed its round", "owner", o.self.Name, "round", rep.Round, "err", err)
 	o.send(ctx, ModelOwnerName, rep)
 }
 
@@ -243,12 +342,28 @@ func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
 	if err := o.model.SetParams(m.Weights); err != nil {
 		return 0, err
 	}
-	if o.opt == nil || o.fed.Train.ResetOptimizer {
-		if o.opt, err = o.fed.Train.newOptimizer(); err != nil {
+	f := o.fed
+	if o.opt == nil || f.Train.ResetOptimizer {
+		if o.opt, err = f.Train.newOptimizer(); err != nil {
 			return 0, err
+		}
+		if f.Resume && !f.Train.ResetOptimizer && !o.resumed {
+			o.resumed = true
+			st, err := f.loadOwnerState(o.self.Name, int(m.Round)-1)
+			if err != nil {
+				return 0, fmt.Errorf("resume: %w", err)
+			}
+			if st != nil {
+				if err := o.opt.SetState(st); err != nil {
+					return 0, fmt.Errorf("resume: optimizer state: %w", err)
+				}
+			}
 		}
 	}
 	o.trainer.Optimizer = o.opt
+	// Each round shuffles from its own seed, so that a resumed run trains
+	// exactly as an uninterrupted one.
+	rng := rand.New(rand.NewPCG(f.Seed, uint64(o.idx+1)<<32|uint64(m.Round)))
 	epochs := int(m.Epochs)
 	if epochs == 0 {
 		epochs = o.fed.Train.Epochs
@@ -257,19 +372,17 @@ func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
 	o.cores.acquire(threads)
 	defer o.cores.release(threads)
 	for range epochs {
-		if loss, err = o.trainer.TrainEpoch(o.self.Data, o.self.Indices, o.rng); err != nil {
+		if loss, err = o.trainer.TrainEpoch(o.self.Data, o.self.Indices, rng); err != nil {
 			return 0, fmt.Errorf("train: %w", err)
 		}
 	}
 	o.params = o.model.Params(o.params)
-	return loss, nil
-}
-
-func (o *dataOwner) shardLen() int {
-	if o.self.Indices != nil {
-		return len(o.self.Indices)
+	if f.Checkpoint != "" && !f.Train.ResetOptimizer {
+		if err := f.saveOwnerState(o.self.Name, int(m.Round), o.opt.State(nil)); err != nil {
+			return 0, err
+		}
 	}
-	return o.self.Data.Len()
+	return loss, nil
 }
 
 // holdShare keeps a share addressed to this owner until the secure worker
@@ -298,6 +411,9 @@ func (o *dataOwner) holdShare(m *ProtectedUpdate) error {
 // combine sums the shares of the round's contributors and sends the
 // partial to the model owner.
 func (o *dataOwner) combine(ctx actor.Context, m *CombineRequest) {
+	if o.holder == nil || (m.Round == o.round && o.silent != Stay) {
+		return
+	}
 	p := &Partial{Round: m.Round, Holder: o.self.Name, Contributors: m.Contributors}
 	start := time.Now()
 	var acc []byte
@@ -334,16 +450,23 @@ func (o *dataOwner) revealShare(ctx actor.Context, m *RevealRequest) error {
 	if o.protector == nil || m.Round != o.round {
 		return fmt.Errorf("reveal request for round %d at round %d", m.Round, o.round)
 	}
-	active := make([]int, len(m.Active))
-	for i, a := range m.Active {
-		active[i] = int(a)
+	if o.silent != Stay {
+		return nil
+	}
+	ints := func(v []int32) []int {
+		out := make([]int, len(v))
+		for i, x := range v {
+			out[i] = int(x)
+		}
+		return out
 	}
 	start := time.Now()
-	share, err := o.protector.RevealShare(m.Aggregate, active)
+	share, err := o.protector.RevealShare(m.Aggregate, ints(m.Contributors), ints(m.Active))
 	if err != nil {
 		return fmt.Errorf("reveal share: %w", err)
 	}
-	o.send(ctx, SecureWorkerName, &RevealShare{Round: m.Round, Sender: o.self.Name, Payload: share, Seconds: time.Since(start).Seconds()})
+	o.send(ctx, SecureWorkerName, &RevealShare{Round: m.Round, Sender: o.self.Name, Payload: share,
+		Seconds: time.Since(start).Seconds(), Attempt: m.Attempt})
 	return nil
 }
 

@@ -58,7 +58,6 @@ func toyFederation(t testing.TB, scheme string) Federation {
 type ownerState struct {
 	m     *nn.Model
 	opt   nn.Optimizer
-	rng   *rand.Rand
 	batch int
 }
 
@@ -84,19 +83,23 @@ func directFedAvgState(t *testing.T, f Federation) fedState {
 		t.Fatal(err)
 	}
 	st := fedState{global: f.Model.Params(nil)}
-	for i := range f.Owners {
+	for range f.Owners {
 		opt, _ := f.Train.newOptimizer()
-		st.owners = append(st.owners, ownerState{f.Model.Clone(), opt, rand.New(rand.NewPCG(f.Seed, uint64(i)+1)), f.Train.BatchSize})
+		st.owners = append(st.owners, ownerState{f.Model.Clone(), opt, f.Train.BatchSize})
 	}
-	for range rounds {
+	for round := 1; round <= rounds; round++ {
 		sum := make([]float64, len(st.global))
 		var total float64
 		for i, o := range f.Owners {
+			if o.Drop != nil && o.Drop(round) == BeforeSend {
+				continue
+			}
 			ow := st.owners[i]
 			if err := ow.m.SetParams(st.global); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := ow.trainer().TrainEpoch(o.Data, o.Indices, ow.rng); err != nil {
+			rng := rand.New(rand.NewPCG(f.Seed, uint64(i+1)<<32|uint64(round)))
+			if _, err := ow.trainer().TrainEpoch(o.Data, o.Indices, rng); err != nil {
 				t.Fatal(err)
 			}
 			w := f.Strategy.Weight(len(o.Indices))
@@ -161,7 +164,7 @@ func TestRunMatchesDirectFedAvg(t *testing.T) {
 func TestSilentOwnerDoesNotHangTheRound(t *testing.T) {
 	f := toyFederation(t, "ckks")
 	f.Deadline = 300 * time.Millisecond
-	f.Owners[1].Drop = func(int) bool { return true } // alice never answers
+	f.Owners[1].Drop = func(int) Dropout { return BeforeSend } // alice never answers
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := Run(ctx, f)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -22,7 +23,7 @@ func TestSecureWorkerSeesNoPlaintext(t *testing.T) {
 			f := toyFederation(t, scheme)
 			var mu sync.Mutex
 			var toWorker []proto.Message
-			f.observe = func(to string, msg proto.Message) {
+			f.Observe = func(to string, msg proto.Message) {
 				if to == SecureWorkerName {
 					mu.Lock()
 					toWorker = append(toWorker, msg)
@@ -74,7 +75,7 @@ func TestPlaintextDetectorWorks(t *testing.T) {
 			secrets[string(e)] = true
 		}
 	}
-	f.observe = func(to string, msg proto.Message) {
+	f.Observe = func(to string, msg proto.Message) {
 		raw, _ := proto.Marshal(msg)
 		for s := range secrets {
 			if to == SecureWorkerName && bytes.Contains(raw, []byte(s)) {
@@ -103,7 +104,8 @@ func ownerParams(t *testing.T, f Federation) [][]float64 {
 		if err := o.m.SetParams(st.global); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := o.trainer().TrainEpoch(f.Owners[i].Data, f.Owners[i].Indices, o.rng); err != nil {
+		rng := rand.New(rand.NewPCG(f.Seed, uint64(i+1)<<32|uint64(f.Rounds)))
+		if _, err := o.trainer().TrainEpoch(f.Owners[i].Data, f.Owners[i].Indices, rng); err != nil {
 			t.Fatal(err)
 		}
 		p := o.m.Params(nil)

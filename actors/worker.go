@@ -8,6 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/scheduler"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fedactor/fedactor/crypto"
 )
@@ -20,23 +21,29 @@ type secureWorker struct {
 	timers   *scheduler.TimerScheduler
 	flow     crypto.Flow
 	combiner crypto.Combiner
+	rejected rejectLog
 
-	// Key generation (Flow.KeyGen).
+	// Key generation: at set-up (Flow.KeyGen, round 0) or at the start of
+	// every round (Flow.RoundKeys).
 	keyAcc  []byte
 	keyFrom map[string]bool
+	keyed   []string // owners in the round's collective key (Flow.RoundKeys)
 
 	// The current round.
 	round    int32
 	phase    workerPhase
+	started  time.Time
+	deadline time.Duration
 	expected []string        // owners asked to contribute, in index order
 	got      map[string]bool // owners whose update is in acc
 	acc      []byte
-	early    []*ProtectedUpdate // updates for the next round
+	early    []proto.Message // messages for the next round, before its RoundStart
 	combine  time.Duration
-	rejected []string
 	// Reveal shares (Flow.RevealShares).
 	partial    *Partial
-	active     []int32
+	candidates []string // owners that may still answer, in asking order
+	attempt    int32
+	asked      []string
 	revealAcc  []byte
 	revealFrom map[string]bool
 	cancel     scheduler.CancelFunc
@@ -46,14 +53,16 @@ type workerPhase int
 
 const (
 	idle workerPhase = iota
+	keying
 	collecting
 	revealing
 )
 
-// workerDeadline fires when a round's wait for data owners is over.
+// workerDeadline fires when a step's wait for data owners is over.
 type workerDeadline struct {
-	round int32
-	phase workerPhase
+	round   int32
+	phase   workerPhase
+	attempt int32
 }
 
 // Receive implements actor.Actor.
@@ -62,6 +71,7 @@ func (w *secureWorker) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		w.timers = scheduler.NewTimerScheduler(ctx)
+		w.rejected.party = SecureWorkerName
 	case *Setup:
 		err = w.setup(ctx, m)
 	case *KeyShare:
@@ -73,22 +83,23 @@ func (w *secureWorker) Receive(ctx actor.Context) {
 	case *RevealShare:
 		err = w.revealShare(ctx, m)
 	case *workerDeadline:
-		if m.round == w.round && m.phase == w.phase {
+		if m.round == w.round && m.phase == w.phase && m.attempt == w.attempt {
 			w.closePhase(ctx)
 		}
 	case *Stop:
 		w.stopTimer()
 		w.stop(SecureWorkerName)
+	case proto.Message:
+		err = reject(ReasonUnexpected, "the secure worker takes no %s", kindOf(m))
 	}
 	if err != nil {
-		w.fed.Logger.Warn("secure worker rejected a message", "round", w.round, "err", err)
-		w.rejected = append(w.rejected, err.Error())
+		w.rejected.add(w.env, w.round, ctx.Message().(proto.Message), err)
 	}
 }
 
 func (w *secureWorker) setup(ctx actor.Context, m *Setup) error {
 	if w.combiner != nil {
-		return errors.New("duplicate set-up")
+		return reject(ReasonDuplicate, "duplicate set-up")
 	}
 	var err error
 	if w.combiner, err = w.fed.Scheme.NewCombiner(m.Payload); err != nil {
@@ -114,13 +125,20 @@ func (w *secureWorker) ready(ctx actor.Context, err error) error {
 // keyShare folds one owner's key-generation share; with all of them in,
 // it sends the collective key to every owner.
 func (w *secureWorker) keyShare(ctx actor.Context, m *KeyShare) error {
+	if w.flow.RoundKeys && m.Round == w.round+1 && w.phase != keying {
+		return w.defer_(m)
+	}
 	switch {
-	case w.keyFrom == nil:
-		return fmt.Errorf("unexpected key share from %q", m.Sender)
 	case w.fed.ownerIndex(m.Sender) < 0:
-		return fmt.Errorf("key share from unknown sender %q", m.Sender)
+		return reject(ReasonUnknownSender, "key share from unknown sender %q", m.Sender)
+	case m.Round != w.round:
+		return roundCheck("key share", m.Round, w.round)
+	case w.keyFrom == nil:
+		return reject(ReasonLate, "key share from %s after the key step closed", m.Sender)
+	case w.flow.RoundKeys && !slices.Contains(w.expected, m.Sender):
+		return reject(ReasonUnknownSender, "key share from %s, not a participant of round %d", m.Sender, m.Round)
 	case w.keyFrom[m.Sender]:
-		return fmt.Errorf("duplicate key share from %s", m.Sender)
+		return reject(ReasonDuplicate, "duplicate key share from %s", m.Sender)
 	}
 	acc, err := fold(w.combiner, w.keyAcc, m.Payload)
 	if err != nil {
@@ -128,42 +146,109 @@ func (w *secureWorker) keyShare(ctx actor.Context, m *KeyShare) error {
 	}
 	w.keyAcc = acc
 	w.keyFrom[m.Sender] = true
-	if len(w.keyFrom) < len(w.fed.Owners) {
-		return nil
+	want := len(w.fed.Owners)
+	if w.flow.RoundKeys {
+		want = len(w.expected)
 	}
-	ck, err := w.combiner.CollectiveKey(w.keyAcc)
-	if err != nil {
-		return w.ready(ctx, fmt.Errorf("collective key: %w", err))
+	if len(w.keyFrom) == want {
+		w.closeKeys(ctx)
 	}
+	return nil
+}
+
+// closeKeys turns the key shares into the collective key and sends it to
+// the owners that took part; at set-up it reports readiness.
+func (w *secureWorker) closeKeys(ctx actor.Context) {
+	setup := w.round == 0
+	keyed := make([]string, 0, len(w.keyFrom))
 	for _, o := range w.fed.Owners {
-		w.send(ctx, o.Name, &CollectiveKey{Payload: ck})
+		if w.keyFrom[o.Name] {
+			keyed = append(keyed, o.Name)
+		}
+	}
+	ck, err := []byte(nil), error(nil)
+	if len(keyed) == 0 {
+		err = errors.New("no data owner sent a key share")
+	} else {
+		ck, err = w.combiner.CollectiveKey(w.keyAcc)
 	}
 	w.keyFrom, w.keyAcc = nil, nil
-	return w.ready(ctx, nil)
+	if setup {
+		if err == nil {
+			for _, n := range keyed {
+				w.send(ctx, n, &CollectiveKey{Payload: ck})
+			}
+		}
+		_ = w.ready(ctx, err)
+		return
+	}
+	w.stopTimer()
+	if err != nil {
+		w.phase = idle
+		w.partial = &Partial{Round: w.round, Holder: SecureWorkerName, Late: w.expected, Error: "round keys: " + err.Error()}
+		w.forward(ctx)
+		return
+	}
+	w.keyed = keyed
+	for _, n := range keyed {
+		w.send(ctx, n, &CollectiveKey{Payload: ck, Round: w.round})
+	}
+	w.collect(ctx)
 }
 
 func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
 	if w.combiner == nil || m.Round <= w.round {
-		return fmt.Errorf("round start %d at round %d", m.Round, w.round)
+		return reject(ReasonStale, "round start %d at round %d", m.Round, w.round)
 	}
 	for _, name := range m.Owners {
 		if w.fed.ownerIndex(name) < 0 {
-			return fmt.Errorf("round start names unknown owner %q", name)
+			return reject(ReasonUnknownSender, "round start names unknown owner %q", name)
 		}
 	}
 	w.stopTimer()
-	w.round, w.phase = m.Round, collecting
+	w.round, w.attempt = m.Round, 0
+	w.started, w.deadline = time.Now(), time.Duration(m.DeadlineMs)*time.Millisecond
 	w.expected = slices.Clone(m.Owners)
 	w.got = map[string]bool{}
-	w.acc, w.combine, w.rejected, w.partial = nil, 0, nil, nil
-	w.cancel = w.timers.SendOnce(time.Duration(m.DeadlineMs)*time.Millisecond, ctx.Self(), &workerDeadline{round: m.Round, phase: collecting})
+	w.acc, w.combine, w.partial, w.keyed = nil, 0, nil, w.expected
+	if w.flow.RoundKeys {
+		w.phase = keying
+		w.keyFrom, w.keyAcc = map[string]bool{}, nil
+		w.cancel = w.timers.SendOnce(min(w.fed.grace(), w.deadline), ctx.Self(), &workerDeadline{round: m.Round, phase: keying})
+	} else {
+		w.collect(ctx)
+	}
 	early := w.early
 	w.early = nil
-	for _, u := range early {
-		if err := w.update(ctx, u); err != nil {
-			w.rejected = append(w.rejected, err.Error())
+	for _, msg := range early {
+		var err error
+		switch e := msg.(type) {
+		case *KeyShare:
+			err = w.keyShare(ctx, e)
+		case *ProtectedUpdate:
+			err = w.update(ctx, e)
+		}
+		if err != nil {
+			w.rejected.add(w.env, w.round, msg, err)
 		}
 	}
+	return nil
+}
+
+// collect opens the round's wait for protected updates, until the
+// round's deadline.
+func (w *secureWorker) collect(ctx actor.Context) {
+	w.phase = collecting
+	left := max(w.deadline-time.Since(w.started), 0)
+	w.cancel = w.timers.SendOnce(left, ctx.Self(), &workerDeadline{round: w.round, phase: collecting})
+}
+
+// defer_ keeps a message of the next round until its RoundStart arrives.
+func (w *secureWorker) defer_(m proto.Message) error {
+	if len(w.early) >= 2*len(w.fed.Owners) {
+		return reject(ReasonFuture, "%s for round %d at round %d: too many early messages", kindOf(m), w.round+1, w.round)
+	}
+	w.early = append(w.early, m)
 	return nil
 }
 
@@ -171,16 +256,28 @@ func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
 func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 	switch {
 	case w.combiner == nil:
-		return fmt.Errorf("update from %q before set-up", m.Sender)
-	case m.Round == w.round+1 && len(w.early) < len(w.fed.Owners):
-		w.early = append(w.early, m) // its RoundStart is on the way
-		return nil
-	case m.Round != w.round || w.phase != collecting:
-		return fmt.Errorf("update from %q for round %d at round %d: stale or early", m.Sender, m.Round, w.round)
-	case !slices.Contains(w.expected, m.Sender):
-		return fmt.Errorf("update from %q, not a participant of round %d", m.Sender, m.Round)
+		return reject(ReasonUnexpected, "update from %q before set-up", m.Sender)
+	case w.fed.ownerIndex(m.Sender) < 0:
+		return reject(ReasonUnknownSender, "update from unknown sender %q", m.Sender)
+	case m.Round == w.round+1:
+		return w.defer_(m) // its RoundStart is on the way
+	case m.Round != w.round:
+		return roundCheck("update", m.Round, w.round)
+	case !slices.Contains(w.expected, m.Sender) || !slices.Contains(w.keyed, m.Sender):
+		return reject(ReasonUnknownSender, "update from %s, not a participant of round %d", m.Sender, m.Round)
+	}
+	// The payload is checked on its own before anything else is said of
+	// it, so that a forged message is blamed for what it is.
+	if err := w.combiner.Check(m.Payload, 1); err != nil {
+		return fmt.Errorf("update from %s: %w", m.Sender, err)
+	}
+	switch {
 	case w.got[m.Sender]:
-		return fmt.Errorf("duplicate update from %s in round %d", m.Sender, m.Round)
+		return reject(ReasonDuplicate, "duplicate update from %s in round %d", m.Sender, m.Round)
+	case w.phase == keying:
+		return reject(ReasonUnexpected, "update from %s before the round's keys", m.Sender)
+	case w.phase != collecting:
+		return reject(ReasonLate, "update from %s after the round's deadline", m.Sender)
 	}
 	start := time.Now()
 	acc, err := fold(w.combiner, w.acc, m.Payload)
@@ -190,26 +287,24 @@ func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 	}
 	w.acc = acc
 	w.got[m.Sender] = true
-	if len(w.got) == len(w.expected) {
+	if len(w.got) == len(w.keyed) {
 		w.closePhase(ctx)
 	}
 	return nil
 }
 
-// closePhase ends the current phase: after collecting, it fixes the
-// contributors and either asks for reveal shares or forwards the aggregate;
-// after revealing, it forwards the aggregate with the combined reveal share.
+// closePhase ends the current step: after key generation it sends the
+// round's keys; after collecting it fixes the contributors and either asks
+// for reveal shares or forwards the aggregate; after revealing it forwards
+// the aggregate with the combined reveal share, or asks again.
 func (w *secureWorker) closePhase(ctx actor.Context) {
 	w.stopTimer()
-	if w.phase == revealing {
-		w.phase = idle
-		if len(w.revealFrom) < len(w.active) {
-			w.partial.Error = fmt.Sprintf("%v: %d of %d reveal shares arrived", crypto.ErrTooFewShares, len(w.revealFrom), len(w.active))
-			w.partial.Payload = nil
-		} else {
-			w.partial.RevealShare = w.revealAcc
-		}
-		w.forward(ctx)
+	switch w.phase {
+	case keying:
+		w.closeKeys(ctx)
+		return
+	case revealing:
+		w.closeReveal(ctx)
 		return
 	}
 	w.phase = idle
@@ -237,48 +332,82 @@ func (w *secureWorker) closePhase(ctx actor.Context) {
 		w.forward(ctx)
 		return
 	}
+	// Contributors first: they were alive a moment ago.
+	w.candidates = slices.Clone(p.Contributors)
+	for _, n := range w.keyed {
+		if !slices.Contains(w.candidates, n) {
+			w.candidates = append(w.candidates, n)
+		}
+	}
 	w.askRevealShares(ctx)
 }
 
-// askRevealShares sends the aggregate to Threshold owners, contributors
-// first, for their reveal shares.
+// askRevealShares asks candidates for reveal shares: with Flow.AnyReveal
+// all of them, else exactly Threshold of them, whose set fixes the shares.
 func (w *secureWorker) askRevealShares(ctx actor.Context) {
-	var names []string
-	names = append(names, w.partial.Contributors...)
-	for _, o := range w.fed.Owners {
-		if !slices.Contains(names, o.Name) {
-			names = append(names, o.Name)
-		}
-	}
-	if len(names) < w.flow.Threshold {
-		w.partial.Error = fmt.Sprintf("%v: %d owners, threshold %d", crypto.ErrTooFewShares, len(names), w.flow.Threshold)
+	if len(w.candidates) < w.flow.Threshold {
+		w.partial.Error = fmt.Sprintf("%v: %d owners can answer, threshold %d", crypto.ErrTooFewShares, len(w.candidates), w.flow.Threshold)
+		w.partial.Payload = nil
 		w.forward(ctx)
 		return
 	}
-	names = names[:w.flow.Threshold]
-	w.active = w.active[:0]
-	for _, n := range names {
-		w.active = append(w.active, int32(w.fed.ownerIndex(n)))
+	w.asked = slices.Clone(w.candidates)
+	if !w.flow.AnyReveal {
+		w.asked = w.asked[:w.flow.Threshold]
 	}
-	slices.Sort(w.active)
+	w.attempt++
+	req := &RevealRequest{Round: w.round, Aggregate: w.acc, Attempt: w.attempt}
+	for _, n := range w.asked {
+		req.Active = append(req.Active, int32(w.fed.ownerIndex(n)))
+	}
+	slices.Sort(req.Active)
+	for _, n := range w.partial.Contributors {
+		req.Contributors = append(req.Contributors, int32(w.fed.ownerIndex(n)))
+	}
 	w.revealAcc, w.revealFrom = nil, map[string]bool{}
 	w.phase = revealing
-	req := &RevealRequest{Round: w.round, Aggregate: w.acc, Active: w.active}
-	for _, a := range w.active {
-		w.send(ctx, w.fed.Owners[a].Name, req)
+	for _, n := range w.asked {
+		w.send(ctx, n, req)
 	}
-	w.cancel = w.timers.SendOnce(w.fed.revealDeadline(), ctx.Self(), &workerDeadline{round: w.round, phase: revealing})
+	w.cancel = w.timers.SendOnce(w.fed.revealDeadline(), ctx.Self(), &workerDeadline{round: w.round, phase: revealing, attempt: w.attempt})
+}
+
+// closeReveal forwards the aggregate once enough reveal shares are in;
+// otherwise, with a fixed active set, it asks again without the owners
+// that did not answer.
+func (w *secureWorker) closeReveal(ctx actor.Context) {
+	w.phase = idle
+	if len(w.revealFrom) >= w.flow.Threshold && (w.flow.AnyReveal || len(w.revealFrom) == len(w.asked)) {
+		w.partial.RevealShare = w.revealAcc
+		w.forward(ctx)
+		return
+	}
+	var silent []string
+	for _, n := range w.asked {
+		if !w.revealFrom[n] {
+			silent = append(silent, n)
+		}
+	}
+	w.fed.Logger.Debug("owners did not send reveal shares", "round", w.round, "attempt", w.attempt, "silent", silent)
+	w.candidates = slices.DeleteFunc(w.candidates, func(n string) bool { return slices.Contains(silent, n) })
+	if w.flow.AnyReveal {
+		w.candidates = nil // asking the same owners again cannot help
+	}
+	w.askRevealShares(ctx)
 }
 
 func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
-	idx := w.fed.ownerIndex(m.Sender)
 	switch {
-	case m.Round != w.round || w.phase != revealing:
-		return fmt.Errorf("reveal share from %q for round %d at round %d: stale or early", m.Sender, m.Round, w.round)
-	case idx < 0 || !slices.Contains(w.active, int32(idx)):
-		return fmt.Errorf("reveal share from %q, not asked", m.Sender)
+	case w.fed.ownerIndex(m.Sender) < 0:
+		return reject(ReasonUnknownSender, "reveal share from unknown sender %q", m.Sender)
+	case m.Round != w.round:
+		return roundCheck("reveal share", m.Round, w.round)
+	case !slices.Contains(w.asked, m.Sender) || m.Attempt > w.attempt || m.Attempt < 1:
+		return reject(ReasonUnknownSender, "reveal share from %s, not asked (attempt %d)", m.Sender, m.Attempt)
+	case m.Attempt < w.attempt || w.phase != revealing:
+		return reject(ReasonLate, "reveal share from %s for a closed request", m.Sender)
 	case w.revealFrom[m.Sender]:
-		return fmt.Errorf("duplicate reveal share from %s", m.Sender)
+		return reject(ReasonDuplicate, "duplicate reveal share from %s", m.Sender)
 	}
 	start := time.Now()
 	acc, err := fold(w.combiner, w.revealAcc, m.Payload)
@@ -288,7 +417,7 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 	}
 	w.revealAcc = acc
 	w.revealFrom[m.Sender] = true
-	if len(w.revealFrom) == len(w.active) {
+	if len(w.revealFrom) == len(w.asked) || (w.flow.AnyReveal && len(w.revealFrom) >= w.flow.Threshold) {
 		w.closePhase(ctx)
 	}
 	return nil
@@ -297,7 +426,7 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 // forward sends the round's partial to the model owner.
 func (w *secureWorker) forward(ctx actor.Context) {
 	w.partial.CombineSeconds = w.combine.Seconds()
-	w.partial.Rejected = w.rejected
+	w.partial.Rejected = w.rejected.take()
 	w.send(ctx, ModelOwnerName, w.partial)
 	w.acc, w.revealAcc = nil, nil
 }

@@ -27,9 +27,16 @@ type Additive struct {
 
 // AdditiveLiteral records the ss parameters.
 type AdditiveLiteral struct {
-	Ring       string
+	// Ring is where shares live: "Z/2^64" (additive) or "GF(2^61-1)"
+	// (Shamir).
+	Ring string
+	// FixedPoint is the encoding of each value.
 	FixedPoint FixedPoint
-	Holders    int
+	// Holders is the number of share holders, N+1.
+	Holders int
+	// Threshold is the number of holders whose partials reveal the sum with
+	// Shamir sharing; 0 for additive sharing (all N+1 are needed).
+	Threshold int
 }
 
 func newAdditive(cfg Config) (*Additive, error) {
@@ -51,10 +58,15 @@ func (s *Additive) Literal() any {
 }
 
 // Flow returns a flow in which data owners are holders too.
-func (s *Additive) Flow() Flow { return Flow{OwnersHold: true, Threshold: s.cfg.Owners} }
+func (s *Additive) Flow() Flow {
+	return Flow{OwnersHold: true, Holders: s.cfg.Owners + 1, Threshold: s.cfg.Owners}
+}
 
 // NewRevealer returns the model owner's role; it holds no key.
-func (s *Additive) NewRevealer(io.Reader) (Revealer, error) { return &AdditiveRevealer{s}, nil }
+func (s *Additive) NewRevealer(io.Reader) (Revealer, error) {
+	setup := s.wire.header(kindSetup, 1, 0)
+	return &AdditiveRevealer{s: s, w: s.wire.bind(setup), setup: setup}, nil
+}
 
 // NewProtector returns data owner owner's role, drawing share seeds from rand.
 func (s *Additive) NewProtector(owner int, setup []byte, rand io.Reader) (Protector, error) {
@@ -64,7 +76,7 @@ func (s *Additive) NewProtector(owner int, setup []byte, rand io.Reader) (Protec
 	if _, _, err := s.wire.open(setup, kindSetup, 0); err != nil {
 		return nil, fmt.Errorf("ss: new protector: %w", err)
 	}
-	return &AdditiveProtector{s: s, rand: rand}, nil
+	return &AdditiveProtector{s: s, w: s.wire.bind(setup), rand: rand}, nil
 }
 
 // NewCombiner returns a holder's role.
@@ -72,14 +84,18 @@ func (s *Additive) NewCombiner(setup []byte) (Combiner, error) {
 	if _, _, err := s.wire.open(setup, kindSetup, 0); err != nil {
 		return nil, fmt.Errorf("ss: new combiner: %w", err)
 	}
-	return &AdditiveCombiner{s: s}, nil
+	return &AdditiveCombiner{s: s, w: s.wire.bind(setup)}, nil
 }
 
 // AdditiveRevealer is the model owner's role in ss.
-type AdditiveRevealer struct{ s *Additive }
+type AdditiveRevealer struct {
+	s     *Additive
+	w     wire
+	setup []byte
+}
 
 // Setup returns an empty set-up message.
-func (r *AdditiveRevealer) Setup() []byte { return r.s.wire.header(kindSetup, 1, 0) }
+func (r *AdditiveRevealer) Setup() []byte { return r.setup }
 
 // Reveal adds the partial sums of all N+1 holders and decodes them.
 func (r *AdditiveRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64, error) {
@@ -92,7 +108,7 @@ func (r *AdditiveRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 	acc := make([]byte, 8*n)
 	count := -1
 	for i, p := range partials {
-		c, err := s.addShare(acc, p, i == 0)
+		c, err := s.addShare(r.w, acc, p, i == 0)
 		if err != nil {
 			return nil, 0, fmt.Errorf("ss: reveal: partial %d: %w", i, err)
 		}
@@ -105,6 +121,9 @@ func (r *AdditiveRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 	for j := range sum {
 		sum[j] = s.cfg.FixedPoint.Decode(int64(binary.LittleEndian.Uint64(acc[8*j:])))
 	}
+	if err := checkMean(sum[:n-1], sum[n-1], s.cfg.MaxNorm); err != nil {
+		return nil, 0, fmt.Errorf("ss: reveal: %w", err)
+	}
 	return sum[: n-1 : n-1], sum[n-1], nil
 }
 
@@ -113,6 +132,7 @@ func (r *AdditiveRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 type AdditiveProtector struct {
 	noKeyGen
 	s    *Additive
+	w    wire
 	rand io.Reader
 }
 
@@ -120,7 +140,7 @@ type AdditiveProtector struct {
 // each data owner (this one included) and one to the secure worker.
 func (p *AdditiveProtector) Protect(update []float64, weight float64) ([]Message, error) {
 	s := p.s
-	v, err := withWeight(update, weight, s.cfg.Len)
+	v, err := withWeight(update, weight, s.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ss: protect: %w", err)
 	}
@@ -138,7 +158,7 @@ func (p *AdditiveProtector) Protect(update []float64, weight float64) ([]Message
 	}
 	msgs := make([]Message, 0, s.cfg.Owners+1)
 	for h := 0; h < s.cfg.Owners; h++ {
-		pl := s.wire.header(kindSeedShare, 1, 32)
+		pl := p.w.header(kindSeedShare, 1, 32)
 		copy(pl[headerLen:], seeds[32*h:32*h+32])
 		g := rand.NewChaCha8([32]byte(seeds[32*h : 32*h+32]))
 		for i := range last {
@@ -146,7 +166,7 @@ func (p *AdditiveProtector) Protect(update []float64, weight float64) ([]Message
 		}
 		msgs = append(msgs, Message{To: Party(h), Payload: pl})
 	}
-	pl := s.wire.header(kindUpdate, 1, 8*len(last))
+	pl := p.w.header(kindUpdate, 1, 8*len(last))
 	for i, x := range last {
 		binary.LittleEndian.PutUint64(pl[headerLen+8*i:], x)
 	}
@@ -156,9 +176,9 @@ func (p *AdditiveProtector) Protect(update []float64, weight float64) ([]Message
 
 // addShare adds a full or seed share (or a sum of shares) into dst, which
 // holds little-endian elements of Z/2^64; with set it overwrites dst.
-func (s *Additive) addShare(dst []byte, p []byte, set bool) (count int, err error) {
+func (s *Additive) addShare(w wire, dst []byte, p []byte, set bool) (count int, err error) {
 	if kindOf(p) == kindSeedShare {
-		count, body, err := s.wire.open(p, kindSeedShare, 32)
+		count, body, err := w.open(p, kindSeedShare, 32)
 		if err != nil {
 			return 0, err
 		}
@@ -172,7 +192,7 @@ func (s *Additive) addShare(dst []byte, p []byte, set bool) (count int, err erro
 		}
 		return count, nil
 	}
-	count, body, err := s.wire.open(p, kindUpdate, len(dst))
+	count, body, err := w.open(p, kindUpdate, len(dst))
 	if err != nil {
 		return 0, err
 	}
@@ -190,17 +210,18 @@ func (s *Additive) addShare(dst []byte, p []byte, set bool) (count int, err erro
 type AdditiveCombiner struct {
 	noCollectiveKey
 	s *Additive
+	w wire
 }
 
 // Combine adds two shares, given in full or by seed, modulo 2^64.
 func (c *AdditiveCombiner) Combine(a, b []byte) ([]byte, error) {
 	s := c.s
-	out := s.wire.header(kindUpdate, 1, 8*(s.cfg.Len+1))
-	ca, err := s.addShare(out[headerLen:], a, true)
+	out := c.w.header(kindUpdate, 1, 8*(s.cfg.Len+1))
+	ca, err := s.addShare(c.w, out[headerLen:], a, true)
 	if err != nil {
 		return nil, fmt.Errorf("ss: combine: first operand: %w", err)
 	}
-	cb, err := s.addShare(out[headerLen:], b, false)
+	cb, err := s.addShare(c.w, out[headerLen:], b, false)
 	if err != nil {
 		return nil, fmt.Errorf("ss: combine: second operand: %w", err)
 	}
@@ -209,4 +230,25 @@ func (c *AdditiveCombiner) Combine(a, b []byte) ([]byte, error) {
 	}
 	binary.LittleEndian.PutUint32(out[13:], uint32(ca+cb))
 	return out, nil
+}
+
+// Check reports whether payload is one share made by Protect: a seed share
+// or a full share of the right length.
+func (c *AdditiveCombiner) Check(payload []byte, contributions int) error {
+	var (
+		count int
+		err   error
+	)
+	if kindOf(payload) == kindSeedShare {
+		count, _, err = c.w.open(payload, kindSeedShare, 32)
+	} else {
+		count, _, err = c.w.open(payload, kindUpdate, 8*(c.s.cfg.Len+1))
+	}
+	if err == nil && count != contributions {
+		err = fmt.Errorf("%w: %d contributions, want %d", ErrMismatch, count, contributions)
+	}
+	if err != nil {
+		return fmt.Errorf("ss: check: %w", err)
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ func benchScheme(b *testing.B, name string) {
 		ups, ws := testUpdates(1, 2, modelLen)
 		b.Run("protect", func(b *testing.B) {
 			for b.Loop() {
-				if _, err := l.owners[0].Protect(ups[0], ws[0]); err != nil {
+				if _, err := benchProtect(l.owners[0], ups[0], ws[0]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -46,7 +46,7 @@ func benchScheme(b *testing.B, name string) {
 		var share []byte
 		if s.Flow().RevealShares {
 			for _, o := range l.owners {
-				sh, _ := o.RevealShare(agg, []int{0, 1})
+				sh, _ := o.RevealShare(agg, []int{0, 1}, []int{0, 1})
 				share, _ = fold(l.sw, share, sh)
 			}
 		}
@@ -60,15 +60,31 @@ func benchScheme(b *testing.B, name string) {
 	}
 }
 
-// newLifeFull sets s up for its owners without protecting anything.
+// benchProtect does Protect's work for p. secagg refuses a second Protect
+// in one round, so for it the masking step is called directly.
+func benchProtect(p Protector, update []float64, weight float64) ([]Message, error) {
+	if sp, ok := p.(*SecAggProtector); ok {
+		out, err := sp.mask(update, weight)
+		return []Message{{To: SecureWorker, Payload: out}}, err
+	}
+	return p.Protect(update, weight)
+}
+
+// newLifeFull sets s up for its owners (and, with Flow.RoundKeys, starts
+// a round) without protecting anything.
 func newLifeFull(b *testing.B, s Scheme) *life {
+	return newLifeOwners(b, s, 2)
+}
+
+// newLifeOwners is newLifeFull for n owners.
+func newLifeOwners(b *testing.B, s Scheme, n int) *life {
 	l := &life{s: s, payloads: map[kind][]byte{}}
 	var err error
 	if l.rev, err = s.NewRevealer(rand.Reader); err != nil {
 		b.Fatal(err)
 	}
 	setup := l.rev.Setup()
-	for i := 0; i < 2; i++ {
+	for i := 0; i < n; i++ {
 		p, err := s.NewProtector(i, setup, rand.Reader)
 		if err != nil {
 			b.Fatal(err)
@@ -78,21 +94,109 @@ func newLifeFull(b *testing.B, s Scheme) *life {
 	if l.sw, err = s.NewCombiner(setup); err != nil {
 		b.Fatal(err)
 	}
-	if s.Flow().KeyGen {
-		var acc []byte
-		for _, o := range l.owners {
-			msgs, _ := o.KeyShares()
-			acc, _ = fold(l.sw, acc, msgs[0].Payload)
+	if s.Flow().KeyGen || s.Flow().RoundKeys {
+		if _, err := keyExchange(l.sw, l.owners); err != nil {
+			b.Fatal(err)
 		}
-		ck, err := l.sw.CollectiveKey(acc)
+	}
+	return l
+}
+
+// BenchmarkDropoutSchemes times secagg (t = 6) and Shamir ss (t = 6 of 11
+// holders) with 10 owners at the CNN's 30,514 parameters: protect (one
+// data owner), combine2 (two updates), combine10 (the secure worker's whole
+// aggregation), revealshare (one owner's answer, secagg) and reveal (the
+// model owner). In secagg three owners drop out before sending, so reveal
+// also rebuilds their keys and removes 21 pairwise masks.
+func BenchmarkDropoutSchemes(b *testing.B) {
+	for _, label := range []string{"secagg", "ss-shamir"} {
+		b.Run(label, func(b *testing.B) { benchDropouts(b, label) })
+	}
+}
+
+func benchDropouts(b *testing.B, label string) {
+	const owners = 10
+	cfg := Config{Owners: owners, Len: modelLen}
+	if label == "ss-shamir" {
+		cfg.Threshold = 6
+	}
+	s, err := New(schemeName(label), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := newLifeOwners(b, s, owners)
+	ups, ws := testUpdates(1, owners, modelLen)
+	b.Run("protect", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := benchProtect(l.owners[0], ups[0], ws[0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	contributors := []int{0, 1, 2, 3, 4, 5, 6}
+	if label == "ss-shamir" {
+		contributors = append(contributors, 7, 8, 9)
+	}
+	inbox := map[Party][][]byte{}
+	for _, i := range contributors {
+		msgs, err := l.owners[i].Protect(ups[i], ws[i])
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, o := range l.owners {
-			if err := o.ReceiveSetup(SecureWorker, ck); err != nil {
+		for _, m := range msgs {
+			inbox[m.To] = append(inbox[m.To], m.Payload)
+		}
+	}
+	sw := inbox[SecureWorker]
+	b.Run("combine2", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := l.sw.Combine(sw[0], sw[1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	var agg []byte
+	b.Run("combine10", func(b *testing.B) {
+		for b.Loop() {
+			if agg, err = sumPayloads(l.sw, sw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	var partials [][]byte
+	var share []byte
+	if label == "ss-shamir" {
+		for _, h := range []Party{0, 1, 2, 3, 4, SecureWorker} {
+			p, err := sumPayloads(l.sw, inbox[h])
+			if err != nil {
+				b.Fatal(err)
+			}
+			partials = append(partials, p)
+		}
+	} else {
+		partials = [][]byte{agg}
+		b.Run("revealshare", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := l.owners[0].RevealShare(agg, contributors, contributors); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		for _, i := range contributors[:s.Flow().Threshold] {
+			sh, err := l.owners[i].RevealShare(agg, contributors, contributors)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if share, err = fold(l.sw, share, sh); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	return l
+	b.Run("reveal", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := l.rev.Reveal(partials, share); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -51,7 +51,7 @@ func (s *CKKS) Name() string { return "ckks" }
 func (s *CKKS) Literal() any { return s.lit }
 
 // Flow returns the basic flow.
-func (s *CKKS) Flow() Flow { return Flow{Threshold: s.cfg.Owners} }
+func (s *CKKS) Flow() Flow { return Flow{Holders: 1, Threshold: s.cfg.Owners} }
 
 // MaxAbs returns the largest magnitude a data owner may send (weight*update
 // and weight): the sum over all owners must stay below the modulus.
@@ -63,6 +63,7 @@ func (s *CKKS) NewRevealer(io.Reader) (Revealer, error) {
 	sk, pk := rlwe.NewKeyGenerator(s.core.params).GenKeyPairNew()
 	r := &CKKSRevealer{s: s, sk: sk, dec: s.core.newDecryptors(sk)}
 	r.setup = putPolys(s.wire.header(kindSetup, 1, 0), 0, pk.Value[0].Q, pk.Value[1].Q)
+	r.w = s.wire.bind(r.setup)
 	return r, nil
 }
 
@@ -91,7 +92,7 @@ func (s *CKKS) NewProtector(owner int, setup []byte, rand io.Reader) (Protector,
 	if err != nil {
 		return nil, fmt.Errorf("ckks: new protector: %w", err)
 	}
-	return &CKKSProtector{s: s, enc: e}, nil
+	return &CKKSProtector{s: s, w: s.wire.bind(setup), enc: e}, nil
 }
 
 // NewCombiner returns the secure worker's role. It checks the set-up but
@@ -100,12 +101,13 @@ func (s *CKKS) NewCombiner(setup []byte) (Combiner, error) {
 	if _, err := s.publicKey(setup); err != nil {
 		return nil, fmt.Errorf("ckks: new combiner: %w", err)
 	}
-	return &CKKSCombiner{s: s}, nil
+	return &CKKSCombiner{s: s, w: s.wire.bind(setup)}, nil
 }
 
 // CKKSRevealer is the model owner's role in ckks; it holds the secret key.
 type CKKSRevealer struct {
 	s     *CKKS
+	w     wire
 	sk    *rlwe.SecretKey
 	dec   *decryptors
 	setup []byte
@@ -119,11 +121,11 @@ func (r *CKKSRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64, 
 	if len(partials) == 0 {
 		return nil, 0, fmt.Errorf("ckks: reveal: %w: no aggregate", ErrTooFewShares)
 	}
-	agg, err := sumPayloads(&CKKSCombiner{s: r.s}, partials)
+	agg, err := sumPayloads(&CKKSCombiner{s: r.s, w: r.w}, partials)
 	if err != nil {
 		return nil, 0, fmt.Errorf("ckks: reveal: %w", err)
 	}
-	_, body, err := r.s.wire.open(agg, kindUpdate, r.s.core.bodyLen())
+	_, body, err := r.w.open(agg, kindUpdate, r.s.core.bodyLen())
 	if err != nil {
 		return nil, 0, fmt.Errorf("ckks: reveal: %w", err)
 	}
@@ -137,6 +139,9 @@ func (r *CKKSRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64, 
 		return nil, 0, fmt.Errorf("ckks: reveal: %w", err)
 	}
 	n := r.s.cfg.Len
+	if err := checkMean(v[:n], v[n], r.s.cfg.MaxNorm); err != nil {
+		return nil, 0, fmt.Errorf("ckks: reveal: %w", err)
+	}
 	return v[:n:n], v[n], nil
 }
 
@@ -146,16 +151,17 @@ func (r *CKKSRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64, 
 type CKKSProtector struct {
 	noKeyGen
 	s   *CKKS
+	w   wire
 	enc *encryptors
 }
 
 // Protect encrypts weight*update and weight for the secure worker.
 func (p *CKKSProtector) Protect(update []float64, weight float64) ([]Message, error) {
-	v, err := withWeight(update, weight, p.s.cfg.Len)
+	v, err := withWeight(update, weight, p.s.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ckks: protect: %w", err)
 	}
-	out := p.s.wire.header(kindUpdate, 1, p.s.core.bodyLen())
+	out := p.w.header(kindUpdate, 1, p.s.core.bodyLen())
 	if err := p.s.core.encrypt(p.enc, v, out[headerLen:]); err != nil {
 		return nil, fmt.Errorf("ckks: protect: %w", err)
 	}
@@ -166,15 +172,37 @@ func (p *CKKSProtector) Protect(update []float64, weight float64) ([]Message, er
 type CKKSCombiner struct {
 	noCollectiveKey
 	s *CKKS
+	w wire
 }
 
 // Combine adds two encrypted updates (or partial sums).
 func (c *CKKSCombiner) Combine(a, b []byte) ([]byte, error) {
-	out, err := combineCiphertexts(c.s.wire, c.s.core, kindUpdate, a, b)
+	out, err := combineCiphertexts(c.w, c.s.core, kindUpdate, a, b)
 	if err != nil {
 		return nil, fmt.Errorf("ckks: combine: %w", err)
 	}
 	return out, nil
+}
+
+// Check decodes payload as one encrypted update of this session.
+func (c *CKKSCombiner) Check(payload []byte, contributions int) error {
+	if err := checkCiphertexts(c.w, c.s.core, payload, contributions); err != nil {
+		return fmt.Errorf("ckks: check: %w", err)
+	}
+	return nil
+}
+
+// checkCiphertexts decodes p as a sum of contributions updates.
+func checkCiphertexts(w wire, c *ckksCore, p []byte, contributions int) error {
+	count, body, err := w.open(p, kindUpdate, c.bodyLen())
+	if err != nil {
+		return err
+	}
+	if count != contributions {
+		return fmt.Errorf("%w: %d contributions, want %d", ErrMismatch, count, contributions)
+	}
+	_, err = c.ciphertexts(body)
+	return err
 }
 
 // combineCiphertexts adds two payloads of kind k whose bodies are

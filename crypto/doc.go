@@ -4,7 +4,7 @@
 // parties, protecting a flat []float64 update with its sample-count weight,
 // combining protected updates, and revealing the weighted sum. Schemes are
 // made by name with [New]: "plain", "ss", "ckks", "ckks-threshold",
-// "paillier". Every value that travels is an opaque, self-describing []byte
+// "paillier", "secagg". Every value that travels is an opaque, self-describing []byte
 // (scheme, kind, parameter fingerprint, number of contributions); readers
 // reject wrong lengths, other schemes or parameters, unreduced
 // coefficients and truncated input with errors wrapping [ErrBadPayload],
@@ -15,11 +15,13 @@
 // A scheme hands out one value per role, and each holds only what its party
 // may hold:
 //
-//	role                 type        ckks            ckks-threshold                 paillier     ss
-//	model owner          Revealer    secret key      own key pair (switch target)   p, q         nothing
-//	data owner           Protector   public key      own secret-key share (or its   public key   entropy
-//	                                                 Shamir share), collective pk
-//	secure worker        Combiner    parameters      parameters, CRP                public key   nothing
+//	role           type       ckks         ckks-threshold               paillier    ss        secagg
+//	model owner    Revealer   secret key   own key pair (switch target) p, q        nothing   X25519 key pair (reveal
+//	                                                                                          shares are sealed to it)
+//	data owner     Protector  public key   own secret-key share (or its public key  entropy   round X25519 key pair and
+//	                                       Shamir share), collective pk                       self-mask seed, Shamir shares
+//	                                                                                          of the others' round secrets
+//	secure worker  Combiner   parameters   parameters, CRP              public key  nothing   nothing
 //
 // The secure worker never holds a secret key, a decryptor or a plaintext
 // update (TestCombinerHoldsNoSecret walks its values to check), except in
@@ -34,9 +36,12 @@
 // # Precision and range
 //
 //   - plain: float64 sums.
-//   - ss, paillier: [FixedPoint], by default 32 fractional bits (error at
-//     most N*2^-33 per value) and |value| <= 2^20; a configuration whose sums
-//     could wrap is refused by New, a value out of range by Protect.
+//   - ss, secagg, paillier: [FixedPoint], by default 32 fractional bits
+//     (error at most N*2^-33 per value) and |value| <= 2^20; a configuration
+//     whose sums could wrap is refused by New (ErrOutOfRange), a value out
+//     of range by Protect. Additive ss and secagg sum in Z/2^64 (default
+//     range: up to 1024 owners), Shamir ss in GF(2^61-1), whose signed
+//     range holds sums of up to 256 owners at the default encoding.
 //   - ckks: one 60-bit prime, level 0, and the largest scale (at most 2^40)
 //     at which N values of magnitude FixedPoint.MaxAbs (2^20 by default, the
 //     same range as ss and paillier) sum below q0/4: 2^37 for 2 owners, 2^34
@@ -55,7 +60,9 @@
 // crypto/rand; the io.Reader given to the roles seeds what this package draws
 // itself (ss share streams, Paillier primes and r, the collective key's seed).
 //
-// ss: each update is split into N+1 additive shares in Z/2^64. The N shares
+// ss has two modes. By default (Config.Threshold 0) each update is split
+// into N+1 additive shares in Z/2^64 and every holder's partial is needed.
+// The N shares
 // for the data owners are ChaCha8 streams, each keyed with 32 fresh bytes
 // from the entropy source and sent as that seed (32 bytes instead of 244 KB);
 // the secure worker's share is the update minus their sum. Any N shares of
@@ -64,6 +71,83 @@
 // with a chi-square test). The model owner sees only the N+1 partial sums,
 // which reveal the aggregate and nothing else unless holders collude with
 // it. Seeds, like all shares, must travel on confidential channels.
+//
+// With Config.Threshold = t in [2, N+1], ss uses Shamir t-of-(N+1) sharing
+// over GF(2^61-1) instead: owner i holds the share at x = i+1 and the
+// secure worker the share at x = N+1; each value gets a fresh random
+// polynomial of degree t-1, so any t-1 shares are uniform and independent
+// of the update (TestShamirBelowThresholdUniform), and any t holders'
+// partials give the sum by Lagrange interpolation at 0. The polynomial is
+// fixed by the secret and t-1 random shares, which travel as 32-byte
+// ChaCha8 seeds to t-1 data owners. Shares and partials carry the
+// holder's x (Combine refuses to add shares of different x) and the set
+// of contributing owners, so the model owner interpolates partials over
+// the same contributors only. Any t-1 holders together, or the model owner
+// with t-1 holders, learn nothing about one update beyond the aggregate.
+//
+// secagg is pairwise-masking secure aggregation after Bonawitz et al.
+// (CCS 2017) against a semi-honest secure worker, with fresh keys every
+// round (Flow.RoundKeys): a key reused after the model owner once rebuilt
+// it for a dropped owner would unmask that owner later. Each round every
+// data owner u draws an X25519 key pair and a self-mask seed b_u,
+// advertises its public key through the secure worker, which returns the
+// round's key list, and Shamir-shares (threshold t, default N/2+1, over
+// GF(2^61-1)) its private key and b_u with the other data owners on
+// confidential owner-to-owner channels. Its update is masked in Z/2^64
+// with a ChaCha8 stream keyed by b_u and, for every other listed owner v,
+// a stream keyed by SHA-256 of a domain label, the session and the X25519
+// shared secret, added when u < v and subtracted otherwise, so pairwise
+// masks cancel in the sum. To unmask, at least t owners answer with their
+// shares of b_u for every contributor u and of the private key for every
+// listed owner that did not contribute, never both for one owner in a
+// round (an owner refuses); the shares are sealed to the model owner's
+// X25519 key with AES-256-GCM, and the key list and contributors travel
+// in the clear so that the secure worker can refuse inconsistent answers
+// (Bonawitz's consistency check). The model owner rebuilds the secrets,
+// checks each rebuilt private key against its public key, and removes the
+// masks. The secure worker sees only masked updates and sealed shares;
+// it learns neither an update nor the aggregate. Unmasking needs at least
+// t contributors, so a small aggregate cannot single out an update.
+//
+// # Dropouts
+//
+// A data owner may go silent before sending its protected update (mode
+// Before: it took part in set-up and in the round's key exchange) or after
+// sending it (mode After: it neither combines as a holder nor sends reveal
+// shares). [RunDropouts] runs both; the revealed sum covers the
+// contributors only.
+//
+//	scheme            Before  After  condition
+//	plain, ckks,      yes     yes    at least one contributor; owners act
+//	paillier                         only when protecting
+//	ss (additive)     no      no     every one of the N+1 holders' partials
+//	                                 is needed (ErrTooFewShares otherwise)
+//	ss (Threshold t)  yes     yes    at least t of the N+1 holders answer:
+//	                                 at most N+1-t silent owners
+//	ckks-threshold    yes     yes    t < N and at least t owners not silent
+//	                                 (the fixed active set); set-up needs all
+//	                                 N; with t = N no owner may be silent
+//	secagg            yes     yes    at least t owners in the key list, t
+//	                                 contributors and t owners answering: at
+//	                                 most N-t silent owners
+//
+// # Bounds and sessions
+//
+// Config.MaxNorm > 0 bounds the L2 norm of updates: every Protector refuses
+// a larger update with ErrOutOfRange, and every Revealer refuses a revealed
+// aggregate whose mean (sum divided by weight) is larger or whose weight
+// is not positive and finite. Only plain can check single updates at the
+// secure worker (Combine and Check; it rejects NaN and Inf values with or
+// without a bound): the other schemes' updates are encrypted, masked or
+// shared, so a dishonest owner's update is caught in the aggregate only.
+//
+// Every payload after the set-up message carries a session fingerprint
+// that hashes the parameters and the set-up bytes, so roles built from one
+// set-up reject payloads made under another with ErrMismatch (for example
+// a CKKS ciphertext under another session's public key with the same
+// parameters). plain and ss have set-ups without keys, so their sessions
+// of equal parameters are indistinguishable. Combiner.Check lets a holder
+// validate the first update of a round, which it stores without combining.
 //
 // ckks-threshold: decryption is a public-key switch (Lattigo's
 // PublicKeySwitchProtocol) from the data owners' joint key to the model
@@ -95,6 +179,8 @@
 // (TestThresholdNeedsEveryShare).
 //
 // None of the schemes authenticates its senders or protects against a
-// malicious secure worker that drops or replays contributions; the
-// contribution count in each payload only bounds sums to N updates.
+// malicious secure worker that drops or replays contributions (secagg's
+// safeguards assume it follows the protocol); the contribution count in
+// each payload only bounds sums to N updates, and in ss with a threshold
+// and in secagg a contributor set also stops an update being added twice.
 package crypto

@@ -61,13 +61,20 @@ func (f FixedPoint) Decode(v int64) float64 {
 	return math.Ldexp(float64(v), -int(f.FracBits))
 }
 
-// withWeight returns weight*update followed by weight, checking lengths.
-func withWeight(update []float64, weight float64, n int) ([]float64, error) {
+// withWeight returns weight*update followed by weight, checking the length
+// of update against cfg.Len and, with cfg.MaxNorm, its L2 norm.
+func withWeight(update []float64, weight float64, cfg Config) ([]float64, error) {
+	n := cfg.Len
 	if len(update) != n {
 		return nil, fmt.Errorf("%w: update has %d values, want %d", ErrMismatch, len(update), n)
 	}
 	if math.IsNaN(weight) || math.IsInf(weight, 0) {
 		return nil, fmt.Errorf("%w: weight %g", ErrOutOfRange, weight)
+	}
+	if cfg.MaxNorm > 0 {
+		if norm := l2Norm(update, 1); !(norm <= cfg.MaxNorm) {
+			return nil, fmt.Errorf("%w: update norm %g exceeds the bound %g", ErrOutOfRange, norm, cfg.MaxNorm)
+		}
 	}
 	v := make([]float64, n+1)
 	for i, x := range update {
@@ -75,4 +82,39 @@ func withWeight(update []float64, weight float64, n int) ([]float64, error) {
 	}
 	v[n] = weight
 	return v, nil
+}
+
+// l2Norm returns the L2 norm of v/div, scaled to avoid overflow.
+func l2Norm(v []float64, div float64) float64 {
+	scale := 0.0
+	for _, x := range v {
+		scale = math.Max(scale, math.Abs(x))
+	}
+	if scale == 0 || math.IsInf(scale, 0) || math.IsNaN(scale) {
+		if math.IsNaN(scale) {
+			return math.NaN()
+		}
+		return scale / math.Abs(div)
+	}
+	ss := 0.0
+	for _, x := range v {
+		ss += (x / scale) * (x / scale)
+	}
+	return scale * math.Sqrt(ss) / math.Abs(div)
+}
+
+// checkMean reports whether the weighted sum sum with total weight weight
+// has a positive, finite weight and a mean sum/weight of L2 norm at most
+// maxNorm; with maxNorm 0 it accepts everything.
+func checkMean(sum []float64, weight, maxNorm float64) error {
+	if maxNorm == 0 {
+		return nil
+	}
+	if !(weight > 0) || math.IsInf(weight, 0) {
+		return fmt.Errorf("%w: total weight %g is not positive and finite", ErrOutOfRange, weight)
+	}
+	if norm := l2Norm(sum, weight); !(norm <= maxNorm) {
+		return fmt.Errorf("%w: mean has norm %g, bound %g", ErrOutOfRange, norm, maxNorm)
+	}
+	return nil
 }

@@ -35,7 +35,7 @@ func fuzzUnmarshal(f *testing.F, name string) {
 			if share, ok := l.payloads[kindRevealShare]; ok {
 				_, _, _ = l.rev.Reveal([][]byte{l.agg}, data)
 				_, _, _ = l.rev.Reveal([][]byte{data}, share)
-				_, _ = l.owners[0].RevealShare(data, []int{0, 1})
+				_, _ = l.owners[0].RevealShare(data, []int{0, 1, 2}, []int{0, 1})
 			}
 			_, _ = l.sw.CollectiveKey(data)
 		}()
@@ -47,3 +47,5 @@ func FuzzUnmarshalSS(f *testing.F)            { fuzzUnmarshal(f, "ss") }
 func FuzzUnmarshalCKKS(f *testing.F)          { fuzzUnmarshal(f, "ckks") }
 func FuzzUnmarshalThresholdCKKS(f *testing.F) { fuzzUnmarshal(f, "ckks-threshold") }
 func FuzzUnmarshalPaillier(f *testing.F)      { fuzzUnmarshal(f, "paillier") }
+func FuzzUnmarshalSecAgg(f *testing.F)        { fuzzUnmarshal(f, "secagg") }
+func FuzzUnmarshalSSShamir(f *testing.F)      { fuzzUnmarshal(f, "ss-shamir") }

@@ -74,7 +74,7 @@ func (s *Paillier) Name() string { return "paillier" }
 func (s *Paillier) Literal() any { return s.lit }
 
 // Flow returns the basic flow.
-func (s *Paillier) Flow() Flow { return Flow{Threshold: s.cfg.Owners} }
+func (s *Paillier) Flow() Flow { return Flow{Holders: 1, Threshold: s.cfg.Owners} }
 
 // NewRevealer generates the key pair from rand.
 func (s *Paillier) NewRevealer(rnd io.Reader) (Revealer, error) {
@@ -93,6 +93,7 @@ func (s *Paillier) NewRevealer(rnd io.Reader) (Revealer, error) {
 			continue
 		}
 		r := &PaillierRevealer{s: s, pk: newPaillierKey(n), sk: newPaillierSecretKey(n, p, q)}
+		r.w = s.wire.bind(r.Setup())
 		return r, nil
 	}
 }
@@ -125,7 +126,7 @@ func (s *Paillier) NewProtector(owner int, setup []byte, rnd io.Reader) (Protect
 	if err != nil {
 		return nil, fmt.Errorf("paillier: new protector: %w", err)
 	}
-	return &PaillierProtector{s: s, pk: pk, rand: rnd}, nil
+	return &PaillierProtector{s: s, w: s.wire.bind(setup), pk: pk, rand: rnd}, nil
 }
 
 // NewCombiner returns the secure worker's role holding the public key.
@@ -134,12 +135,12 @@ func (s *Paillier) NewCombiner(setup []byte) (Combiner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("paillier: new combiner: %w", err)
 	}
-	return &PaillierCombiner{s: s, pk: pk}, nil
+	return &PaillierCombiner{s: s, w: s.wire.bind(setup), pk: pk}, nil
 }
 
 // ciphertexts decodes k ciphertexts, each in [1, n^2).
-func (s *Paillier) ciphertexts(pk paillierKey, p []byte) (count int, cts []*big.Int, err error) {
-	count, body, err := s.wire.open(p, kindUpdate, s.k*s.ctLen)
+func (s *Paillier) ciphertexts(w wire, pk paillierKey, p []byte) (count int, cts []*big.Int, err error) {
+	count, body, err := w.open(p, kindUpdate, s.k*s.ctLen)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -154,8 +155,8 @@ func (s *Paillier) ciphertexts(pk paillierKey, p []byte) (count int, cts []*big.
 	return count, cts, nil
 }
 
-func (s *Paillier) marshal(count int, cts []*big.Int) []byte {
-	out := s.wire.header(kindUpdate, count, s.k*s.ctLen)
+func (s *Paillier) marshal(w wire, count int, cts []*big.Int) []byte {
+	out := w.header(kindUpdate, count, s.k*s.ctLen)
 	for i, c := range cts {
 		c.FillBytes(out[headerLen+i*s.ctLen : headerLen+(i+1)*s.ctLen])
 	}
@@ -165,6 +166,7 @@ func (s *Paillier) marshal(count int, cts []*big.Int) []byte {
 // PaillierRevealer is the model owner's role: it holds the secret key.
 type PaillierRevealer struct {
 	s  *Paillier
+	w  wire
 	pk paillierKey
 	sk *paillierSecretKey
 }
@@ -225,11 +227,11 @@ func (r *PaillierRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 	if len(partials) == 0 {
 		return nil, 0, fmt.Errorf("paillier: reveal: %w: no aggregate", ErrTooFewShares)
 	}
-	agg, err := sumPayloads(&PaillierCombiner{s: s, pk: r.pk}, partials)
+	agg, err := sumPayloads(&PaillierCombiner{s: s, w: r.w, pk: r.pk}, partials)
 	if err != nil {
 		return nil, 0, fmt.Errorf("paillier: reveal: %w", err)
 	}
-	count, cts, err := s.ciphertexts(r.pk, agg)
+	count, cts, err := s.ciphertexts(r.w, r.pk, agg)
 	if err != nil {
 		return nil, 0, fmt.Errorf("paillier: reveal: %w", err)
 	}
@@ -255,6 +257,9 @@ func (r *PaillierRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 			return nil, 0, fmt.Errorf("paillier: reveal: %w: plaintext %d does not unpack", ErrBadPayload, i)
 		}
 	}
+	if err := checkMean(v[:n-1], v[n-1], s.cfg.MaxNorm); err != nil {
+		return nil, 0, fmt.Errorf("paillier: reveal: %w", err)
+	}
 	return v[: n-1 : n-1], v[n-1], nil
 }
 
@@ -263,6 +268,7 @@ func (r *PaillierRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 type PaillierProtector struct {
 	noKeyGen
 	s    *Paillier
+	w    wire
 	pk   paillierKey
 	rand io.Reader
 }
@@ -271,7 +277,7 @@ type PaillierProtector struct {
 // to GOMAXPROCS goroutines.
 func (p *PaillierProtector) Protect(update []float64, weight float64) ([]Message, error) {
 	s := p.s
-	v, err := withWeight(update, weight, s.cfg.Len)
+	v, err := withWeight(update, weight, s.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("paillier: protect: %w", err)
 	}
@@ -307,24 +313,25 @@ func (p *PaillierProtector) Protect(update []float64, weight float64) ([]Message
 		c.Mul(c, m).Mod(c, p.pk.n2)
 		cts[i] = c
 	})
-	return []Message{{To: SecureWorker, Payload: s.marshal(1, cts)}}, nil
+	return []Message{{To: SecureWorker, Payload: s.marshal(p.w, 1, cts)}}, nil
 }
 
 // PaillierCombiner is the secure worker's role: the public key only.
 type PaillierCombiner struct {
 	noCollectiveKey
 	s  *Paillier
+	w  wire
 	pk paillierKey
 }
 
 // Combine multiplies ciphertexts modulo n^2, adding the packed plaintexts.
 func (c *PaillierCombiner) Combine(a, b []byte) ([]byte, error) {
 	s := c.s
-	ca, xa, err := s.ciphertexts(c.pk, a)
+	ca, xa, err := s.ciphertexts(c.w, c.pk, a)
 	if err != nil {
 		return nil, fmt.Errorf("paillier: combine: first operand: %w", err)
 	}
-	cb, xb, err := s.ciphertexts(c.pk, b)
+	cb, xb, err := s.ciphertexts(c.w, c.pk, b)
 	if err != nil {
 		return nil, fmt.Errorf("paillier: combine: second operand: %w", err)
 	}
@@ -334,5 +341,17 @@ func (c *PaillierCombiner) Combine(a, b []byte) ([]byte, error) {
 	parallelFor(s.k, runtime.GOMAXPROCS(0), func(_, i int) {
 		xa[i].Mul(xa[i], xb[i]).Mod(xa[i], c.pk.n2)
 	})
-	return s.marshal(ca+cb, xa), nil
+	return s.marshal(c.w, ca+cb, xa), nil
+}
+
+// Check decodes payload as one encrypted update of this session.
+func (c *PaillierCombiner) Check(payload []byte, contributions int) error {
+	count, _, err := c.s.ciphertexts(c.w, c.pk, payload)
+	if err == nil && count != contributions {
+		err = fmt.Errorf("%w: %d contributions, want %d", ErrMismatch, count, contributions)
+	}
+	if err != nil {
+		return fmt.Errorf("paillier: check: %w", err)
+	}
+	return nil
 }

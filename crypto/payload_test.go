@@ -2,6 +2,7 @@ package crypto
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,30 +30,62 @@ type life struct {
 	owners   []Protector
 	sw       Combiner
 	payloads map[kind][]byte
+	peer     map[kind][]byte // another payload of the kind, combinable with payloads[kind]
+	to       map[kind]Party  // addressee of payloads[kind]
 	agg      []byte
 }
 
 // smallConfigs are fast instances of every scheme, threshold with t < N so
-// that peer shares exist.
+// that peer shares exist. The keys are labels: see schemeName.
 func smallConfigs() map[string]Config {
 	return map[string]Config{
 		"plain":          {Owners: 3, Len: 50},
 		"ss":             {Owners: 3, Len: 50},
+		"ss-shamir":      {Owners: 3, Len: 50, Threshold: 3},
 		"ckks":           {Owners: 3, Len: 50, Params: "logN13"},
 		"ckks-threshold": {Owners: 3, Len: 50, Params: "logN13", Threshold: 2},
 		"paillier":       {Owners: 3, Len: 50},
+		"secagg":         {Owners: 3, Len: 50},
+	}
+}
+
+// schemeName maps a test label to its scheme's registered name.
+func schemeName(label string) string {
+	if label == "ss-shamir" {
+		return "ss"
+	}
+	return label
+}
+
+// record keeps p, sent to to, as the payload of kind k or, if it can be
+// combined with it, as the peer payload. Updates are kept only when
+// addressed to the secure worker.
+func (l *life) record(k kind, to Party, p []byte) {
+	if k == kindUpdate && to != SecureWorker {
+		return
+	}
+	if _, ok := l.payloads[k]; !ok {
+		l.payloads[k], l.to[k] = p, to
+	} else if _, ok := l.peer[k]; !ok && l.to[k] == to {
+		l.peer[k] = p
 	}
 }
 
 // newLife runs set-up and one protect step and records payloads.
 func newLife(t testing.TB, name string, cfg Config) *life {
 	t.Helper()
-	s, err := New(name, cfg)
+	return newLifeRand(t, name, cfg, 1)
+}
+
+// newLifeRand is newLife with the entropy source seeded by seed.
+func newLifeRand(t testing.TB, name string, cfg Config, seed byte) *life {
+	t.Helper()
+	s, err := New(schemeName(name), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &life{s: s, payloads: map[kind][]byte{}}
-	r := testRand(1)
+	l := &life{s: s, payloads: map[kind][]byte{}, peer: map[kind][]byte{}, to: map[kind]Party{}}
+	r := testRand(seed)
 	if l.rev, err = s.NewRevealer(r); err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +101,14 @@ func newLife(t testing.TB, name string, cfg Config) *life {
 	if l.sw, err = s.NewCombiner(setup); err != nil {
 		t.Fatal(err)
 	}
-	if s.Flow().KeyGen {
+	flow := s.Flow()
+	if flow.KeyGen || flow.RoundKeys {
 		var acc []byte
+		type peerMsg struct {
+			from int
+			m    Message
+		}
+		var peers []peerMsg
 		for i, o := range l.owners {
 			msgs, err := o.KeyShares()
 			if err != nil {
@@ -77,16 +116,19 @@ func newLife(t testing.TB, name string, cfg Config) *life {
 			}
 			for _, m := range msgs {
 				if m.To == SecureWorker {
-					l.payloads[kindKeyShare] = m.Payload
+					l.record(kindKeyShare, m.To, m.Payload)
 					if acc, err = fold(l.sw, acc, m.Payload); err != nil {
 						t.Fatal(err)
 					}
 				} else {
 					l.payloads[kindPeerShare] = m.Payload
-					if err := l.owners[m.To].ReceiveSetup(Party(i), m.Payload); err != nil {
-						t.Fatal(err)
-					}
+					peers = append(peers, peerMsg{i, m})
 				}
+			}
+		}
+		for _, p := range peers {
+			if err := l.owners[p.m.To].ReceiveSetup(Party(p.from), p.m.Payload); err != nil {
+				t.Fatal(err)
 			}
 		}
 		ck, err := l.sw.CollectiveKey(acc)
@@ -107,25 +149,27 @@ func newLife(t testing.TB, name string, cfg Config) *life {
 			t.Fatal(err)
 		}
 		for _, m := range msgs {
-			if kindOf(m.Payload) == kindSeedShare {
-				l.payloads[kindSeedShare] = m.Payload
-			}
+			l.record(kindOf(m.Payload), m.To, m.Payload)
 			if m.To == SecureWorker {
-				if i == 0 {
-					l.payloads[kindUpdate] = m.Payload
-				}
 				if l.agg, err = fold(l.sw, l.agg, m.Payload); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
 	}
-	if s.Flow().RevealShares {
-		share, err := l.owners[0].RevealShare(l.agg, []int{0, 1, 2}[:s.Flow().Threshold])
-		if err != nil {
-			t.Fatal(err)
+	if flow.RevealShares {
+		var all []int
+		for i := range cfg.Owners {
+			all = append(all, i)
 		}
-		l.payloads[kindRevealShare] = share
+		active := all[:flow.Threshold]
+		for _, i := range active[:2] {
+			share, err := l.owners[i].RevealShare(l.agg, all, active)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.record(kindRevealShare, SecureWorker, share)
+		}
 	}
 	return l
 }
@@ -137,24 +181,31 @@ func (l *life) consume(k kind, p []byte) (err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
+	other := l.peer[k]
+	if other == nil {
+		other = l.payloads[k]
+	}
 	switch k {
 	case kindSetup:
 		if _, err := l.s.NewCombiner(p); err != nil {
 			return err
 		}
 		_, err = l.s.NewProtector(0, p, testRand(2))
-	case kindUpdate:
-		if _, err = l.sw.Combine(p, l.payloads[kindUpdate]); err != nil {
+	case kindUpdate, kindSeedShare:
+		if _, err = l.sw.Combine(p, other); err != nil {
 			return err
 		}
-		_, err = l.sw.Combine(l.payloads[kindUpdate], p)
-	case kindSeedShare:
-		if _, err = l.sw.Combine(p, l.payloads[kindUpdate]); err != nil {
+		if _, err = l.sw.Combine(other, p); err != nil {
 			return err
 		}
-		_, _, err = l.rev.Reveal([][]byte{p, p, p, p}, nil)
+		if err = l.sw.Check(p, 1); err != nil {
+			return err
+		}
+		if _, ok := l.s.(*Additive); ok && k == kindSeedShare {
+			_, _, err = l.rev.Reveal([][]byte{p, p, p, p}, nil)
+		}
 	case kindKeyShare, kindRevealShare:
-		_, err = l.sw.Combine(p, l.payloads[k])
+		_, err = l.sw.Combine(p, other)
 	case kindPeerShare:
 		// A fresh owner that has not yet heard from owner 2.
 		o, err := l.s.NewProtector(1, l.payloads[kindSetup], testRand(3))
@@ -166,6 +217,10 @@ func (l *life) consume(k kind, p []byte) (err error) {
 		}
 		return o.ReceiveSetup(Party(2), p)
 	case kindCollectiveKey:
+		if l.s.Flow().RoundKeys {
+			// The round's owner accepts only the same list again.
+			return l.owners[1].ReceiveSetup(SecureWorker, p)
+		}
 		o, err := l.s.NewProtector(1, l.payloads[kindSetup], testRand(3))
 		if err != nil {
 			return err
@@ -216,8 +271,8 @@ func TestPayloadsRejectBadBytes(t *testing.T) {
 					t.Fatalf("valid payload rejected: %v", err)
 				}
 				for what, bad := range corruptions(p) {
-					if what == "first word" && (len(p) < headerLen+8 || name == "ss" || name == "paillier" && k == kindSetup) {
-						continue // any word is valid in Z/2^64, any odd 2048-bit n a modulus
+					if what == "first word" && (len(p) < headerLen+8 || name == "ss" || (name == "paillier" || name == "secagg") && k == kindSetup || name == "secagg" && k == kindPeerShare) {
+						continue // any word is valid in Z/2^64, any odd 2048-bit n a modulus, any 32 bytes an X25519 key (in a secagg set-up or peer share)
 					}
 					if err := l.consume(k, bad); err == nil {
 						t.Errorf("%s: accepted", what)
@@ -233,19 +288,41 @@ func TestPayloadsRejectBadBytes(t *testing.T) {
 	}
 }
 
+// sessionWire returns the wire the secure worker of l reads with.
+func sessionWire(l *life) wire {
+	switch c := l.sw.(type) {
+	case *PlainCombiner:
+		return c.w
+	case *AdditiveCombiner:
+		return c.w
+	case *ShamirSSCombiner:
+		return c.w
+	case *CKKSCombiner:
+		return c.w
+	case *ThresholdCKKSCombiner:
+		return c.w
+	case *PaillierCombiner:
+		return c.w
+	case *SecAggCombiner:
+		return c.w
+	}
+	panic(fmt.Sprintf("no session wire for %T", l.sw))
+}
+
 func TestPayloadRoundTrip(t *testing.T) {
 	for name, cfg := range smallConfigs() {
 		l := newLife(t, name, cfg)
+		w := sessionWire(l)
 		t.Run(name, func(t *testing.T) {
 			up := l.payloads[kindUpdate]
 			var again []byte
 			switch s := l.s.(type) {
 			case *Plain:
-				v, err := s.UnmarshalUpdate(up)
+				_, v, err := s.unmarshal(w, up)
 				if err != nil {
 					t.Fatal(err)
 				}
-				again = s.marshalUpdate(v, 1)
+				again = s.marshalUpdate(w, v, 1)
 			case *Additive:
 				c, err := l.s.NewCombiner(l.payloads[kindSetup])
 				if err != nil {
@@ -255,6 +332,25 @@ func TestPayloadRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				again = up
+			case *ShamirSS:
+				sh, err := s.parse(w, up)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again = append(s.header(w, kindUpdate, sh.count, sh.x, sh.owners, 0), sh.vals...)
+			case *SecAgg:
+				m, err := s.parseUpdate(w, up)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again = append(append(append(w.header(kindUpdate, m.count, 0), m.digest...), m.owners...), m.vals...)
+				rs, err := s.parseRevealShare(w, l.payloads[kindRevealShare])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(s.marshalRevealShare(w, rs), l.payloads[kindRevealShare]) {
+					t.Error("reveal share round trip differs")
+				}
 			case *CKKS:
 				pk, err := s.publicKey(l.payloads[kindSetup])
 				if err != nil {
@@ -264,22 +360,22 @@ func TestPayloadRoundTrip(t *testing.T) {
 				if !bytes.Equal(setup, l.payloads[kindSetup]) {
 					t.Error("public key round trip differs")
 				}
-				_, body, _ := s.wire.open(up, kindUpdate, s.core.bodyLen())
+				_, body, _ := w.open(up, kindUpdate, s.core.bodyLen())
 				cts, err := s.core.ciphertexts(body)
 				if err != nil {
 					t.Fatal(err)
 				}
-				again = s.wire.header(kindUpdate, 1, 0)
+				again = w.header(kindUpdate, 1, 0)
 				for _, ct := range cts {
 					again = putPolys(again, 0, ct.Value[0], ct.Value[1])
 				}
 			case *ThresholdCKKS:
-				_, body, _ := s.wire.open(up, kindUpdate, s.core.bodyLen())
+				_, body, _ := w.open(up, kindUpdate, s.core.bodyLen())
 				cts, err := s.core.ciphertexts(body)
 				if err != nil {
 					t.Fatal(err)
 				}
-				again = s.wire.header(kindUpdate, 1, 0)
+				again = w.header(kindUpdate, 1, 0)
 				for _, ct := range cts {
 					again = putPolys(again, s.core.level, ct.Value[0], ct.Value[1])
 				}
@@ -288,11 +384,11 @@ func TestPayloadRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				c, cts, err := s.ciphertexts(pk, up)
+				c, cts, err := s.ciphertexts(w, pk, up)
 				if err != nil {
 					t.Fatal(err)
 				}
-				again = s.marshal(c, cts)
+				again = s.marshal(w, c, cts)
 			}
 			if !bytes.Equal(again, up) {
 				t.Error("update round trip differs")
@@ -314,6 +410,11 @@ var secretTypes = map[reflect.Type]string{
 	reflect.TypeOf(CKKSRevealer{}):           "revealer",
 	reflect.TypeOf(ThresholdCKKSRevealer{}):  "revealer",
 	reflect.TypeOf(ThresholdCKKSProtector{}): "protector",
+	reflect.TypeOf(ecdh.PrivateKey{}):        "X25519 private key",
+	reflect.TypeOf(peerShare{}):              "secagg peer share",
+	reflect.TypeOf(SecAggProtector{}):        "protector",
+	reflect.TypeOf(SecAggRevealer{}):         "revealer",
+	reflect.TypeOf(ShamirSSProtector{}):      "protector",
 }
 
 // findSecret walks v's values and returns the path to a secret, if any.
@@ -373,6 +474,9 @@ func TestCombinerHoldsNoSecret(t *testing.T) {
 			continue // the trusted aggregator sees plaintext by design
 		}
 		l := newLife(t, name, cfg)
+		if name == "secagg" && findSecret(reflect.ValueOf(l.owners[0]), "owner", map[uintptr]bool{}) == "" {
+			t.Error("walk misses the secagg owner's round key")
+		}
 		if p := findSecret(reflect.ValueOf(l.sw), "combiner", map[uintptr]bool{}); p != "" {
 			t.Errorf("%s: secure worker reaches %s", name, p)
 		}
@@ -382,7 +486,7 @@ func TestCombinerHoldsNoSecret(t *testing.T) {
 func TestCombineAssociative(t *testing.T) {
 	for name, cfg := range smallConfigs() {
 		t.Run(name, func(t *testing.T) {
-			s, err := New(name, cfg)
+			s, err := New(schemeName(name), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -391,8 +495,8 @@ func TestCombineAssociative(t *testing.T) {
 			c, _ := s.NewCombiner(setup)
 			ups, ws := testUpdates(3, 3, cfg.Len)
 			var ps [][]byte
-			if s.Flow().KeyGen {
-				t.Skip("covered by TestRunSchemes")
+			if s.Flow().KeyGen || s.Flow().RoundKeys {
+				t.Skip("covered by TestRunSchemes and TestSecAggCombineAssociative")
 			}
 			for i := range ups {
 				o, _ := s.NewProtector(i, setup, testRand(byte(i)))

@@ -30,17 +30,20 @@ func (s *Plain) Name() string { return "plain" }
 func (s *Plain) Literal() any { return PlainLiteral{} }
 
 // Flow returns the basic flow.
-func (s *Plain) Flow() Flow { return Flow{Threshold: s.cfg.Owners} }
+func (s *Plain) Flow() Flow { return Flow{Holders: 1, Threshold: s.cfg.Owners} }
 
 // NewRevealer returns the model owner's role.
-func (s *Plain) NewRevealer(io.Reader) (Revealer, error) { return &PlainRevealer{s}, nil }
+func (s *Plain) NewRevealer(io.Reader) (Revealer, error) {
+	setup := s.wire.header(kindSetup, 1, 0)
+	return &PlainRevealer{s: s, w: s.wire.bind(setup), setup: setup}, nil
+}
 
 // NewProtector returns data owner owner's role.
 func (s *Plain) NewProtector(owner int, setup []byte, _ io.Reader) (Protector, error) {
 	if _, _, err := s.wire.open(setup, kindSetup, 0); err != nil {
 		return nil, fmt.Errorf("plain: new protector: %w", err)
 	}
-	return &PlainProtector{noKeyGen{}, s}, nil
+	return &PlainProtector{s: s, w: s.wire.bind(setup)}, nil
 }
 
 // NewCombiner returns the secure worker's role.
@@ -48,29 +51,36 @@ func (s *Plain) NewCombiner(setup []byte) (Combiner, error) {
 	if _, _, err := s.wire.open(setup, kindSetup, 0); err != nil {
 		return nil, fmt.Errorf("plain: new combiner: %w", err)
 	}
-	return &PlainCombiner{noCollectiveKey{}, s}, nil
+	return &PlainCombiner{s: s, w: s.wire.bind(setup)}, nil
 }
 
 // PlainRevealer is the model owner's role in plain.
-type PlainRevealer struct{ s *Plain }
+type PlainRevealer struct {
+	s     *Plain
+	w     wire
+	setup []byte
+}
 
 // Setup returns an empty set-up message.
-func (r *PlainRevealer) Setup() []byte { return r.s.wire.header(kindSetup, 1, 0) }
+func (r *PlainRevealer) Setup() []byte { return r.setup }
 
 // Reveal adds the partials.
 func (r *PlainRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64, error) {
 	if len(partials) == 0 {
 		return nil, 0, fmt.Errorf("plain: reveal: %w: no partials", ErrTooFewShares)
 	}
-	acc, err := sumPayloads(&PlainCombiner{s: r.s}, partials)
+	acc, err := sumPayloads(&PlainCombiner{s: r.s, w: r.w}, partials)
 	if err != nil {
 		return nil, 0, fmt.Errorf("plain: reveal: %w", err)
 	}
-	v, err := r.s.UnmarshalUpdate(acc)
+	_, v, err := r.s.unmarshal(r.w, acc)
 	if err != nil {
 		return nil, 0, fmt.Errorf("plain: reveal: %w", err)
 	}
 	n := r.s.cfg.Len
+	if err := checkMean(v[:n], v[n], r.s.cfg.MaxNorm); err != nil {
+		return nil, 0, fmt.Errorf("plain: reveal: %w", err)
+	}
 	return v[:n:n], v[n], nil
 }
 
@@ -78,15 +88,16 @@ func (r *PlainRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64,
 type PlainProtector struct {
 	noKeyGen
 	s *Plain
+	w wire
 }
 
 // Protect sends weight*update and weight in the clear to the secure worker.
 func (p *PlainProtector) Protect(update []float64, weight float64) ([]Message, error) {
-	v, err := withWeight(update, weight, p.s.cfg.Len)
+	v, err := withWeight(update, weight, p.s.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("plain: protect: %w", err)
 	}
-	return []Message{{To: SecureWorker, Payload: p.s.marshalUpdate(v, 1)}}, nil
+	return []Message{{To: SecureWorker, Payload: p.s.marshalUpdate(p.w, v, 1)}}, nil
 }
 
 // PlainCombiner is the secure worker's role in plain. (It sees plaintext
@@ -94,17 +105,29 @@ func (p *PlainProtector) Protect(update []float64, weight float64) ([]Message, e
 type PlainCombiner struct {
 	noCollectiveKey
 	s *Plain
+	w wire
 }
 
-// Combine adds two payloads.
+// Combine adds two payloads. It rejects non-finite values and, with
+// Config.MaxNorm, an operand whose mean exceeds the bound.
 func (c *PlainCombiner) Combine(a, b []byte) ([]byte, error) {
-	count, ba, bb, err := c.s.wire.combineCounts(a, b, kindUpdate, 8*(c.s.cfg.Len+1))
+	s := c.s
+	if s.cfg.MaxNorm > 0 {
+		// Decode fully to check each operand's mean.
+		if _, _, err := s.unmarshal(c.w, a); err != nil {
+			return nil, fmt.Errorf("plain: combine: first operand: %w", err)
+		}
+		if _, _, err := s.unmarshal(c.w, b); err != nil {
+			return nil, fmt.Errorf("plain: combine: second operand: %w", err)
+		}
+	}
+	count, ba, bb, err := c.w.combineCounts(a, b, kindUpdate, 8*(s.cfg.Len+1))
 	if err != nil {
 		return nil, fmt.Errorf("plain: combine: %w", err)
 	}
-	out := c.s.wire.header(kindUpdate, count, len(ba))
+	out := c.w.header(kindUpdate, count, len(ba))
 	o := out[headerLen:]
-	for i := 0; i < len(ba); i += 8 {
+	for i := 0; i+8 <= len(ba) && i+8 <= len(bb) && i+8 <= len(o); i += 8 {
 		x, y := math.Float64frombits(binary.LittleEndian.Uint64(ba[i:])), math.Float64frombits(binary.LittleEndian.Uint64(bb[i:]))
 		if math.IsNaN(x) || math.IsInf(x, 0) || math.IsNaN(y) || math.IsInf(y, 0) {
 			return nil, fmt.Errorf("plain: combine: %w: value %d is not finite", ErrBadPayload, i/8)
@@ -114,28 +137,45 @@ func (c *PlainCombiner) Combine(a, b []byte) ([]byte, error) {
 	return out, nil
 }
 
-func (s *Plain) marshalUpdate(v []float64, count int) []byte {
-	p := s.wire.header(kindUpdate, count, 8*len(v))
+// Check decodes payload as one update and checks its values and norm.
+func (c *PlainCombiner) Check(payload []byte, contributions int) error {
+	count, _, err := c.s.unmarshal(c.w, payload)
+	if err == nil && count != contributions {
+		err = fmt.Errorf("%w: %d contributions, want %d", ErrMismatch, count, contributions)
+	}
+	if err != nil {
+		return fmt.Errorf("plain: check: %w", err)
+	}
+	return nil
+}
+
+func (s *Plain) marshalUpdate(w wire, v []float64, count int) []byte {
+	p := w.header(kindUpdate, count, 8*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint64(p[headerLen+8*i:], math.Float64bits(x))
 	}
 	return p
 }
 
-// UnmarshalUpdate decodes a plain update payload: Len values then the weight.
-func (s *Plain) UnmarshalUpdate(p []byte) ([]float64, error) {
-	_, body, err := s.wire.open(p, kindUpdate, 8*(s.cfg.Len+1))
+// unmarshal decodes an update or partial sum of session w: Len values then
+// the weight, all finite and, with MaxNorm, of bounded mean.
+func (s *Plain) unmarshal(w wire, p []byte) (count int, v []float64, err error) {
+	count, body, err := w.open(p, kindUpdate, 8*(s.cfg.Len+1))
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	v := make([]float64, s.cfg.Len+1)
+	v = make([]float64, s.cfg.Len+1)
 	for i := range v {
 		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[8*i:]))
 		if math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
-			return nil, fmt.Errorf("%w: value %d is %g", ErrBadPayload, i, v[i])
+			return 0, nil, fmt.Errorf("%w: value %d is %g", ErrBadPayload, i, v[i])
 		}
 	}
-	return v, nil
+	n := s.cfg.Len
+	if err := checkMean(v[:n], v[n], s.cfg.MaxNorm); err != nil {
+		return 0, nil, err
+	}
+	return count, v, nil
 }
 
 // noKeyGen implements the key-generation and reveal-share steps of a
@@ -151,7 +191,7 @@ func (noKeyGen) ReceiveSetup(Party, []byte) error {
 }
 
 // RevealShare reports ErrNotSupported.
-func (noKeyGen) RevealShare([]byte, []int) ([]byte, error) {
+func (noKeyGen) RevealShare([]byte, []int, []int) ([]byte, error) {
 	return nil, fmt.Errorf("reveal share: %w", ErrNotSupported)
 }
 

@@ -8,42 +8,70 @@ import (
 
 // Stats are the timings and traffic of one Run.
 type Stats struct {
-	// Setup is the whole key set-up: role construction and key generation.
+	// Setup is the whole key set-up: role construction and key generation
+	// (with Flow.RoundKeys including the round's key exchange).
 	Setup time.Duration
 	// Protect is the mean time of one data owner's Protect.
 	Protect time.Duration
 	// Combine is the time the secure worker spends combining the protected
 	// updates (ss: the slowest holder).
 	Combine time.Duration
-	// RevealShare is the mean time of one active data owner's RevealShare.
+	// RevealShare is the mean time of one answering data owner's RevealShare.
 	RevealShare time.Duration
 	// Reveal is the secure worker's combining of reveal shares plus the
 	// model owner's Reveal.
 	Reveal time.Duration
-	// BytesPerOwner is the mean number of payload bytes one data owner sends
-	// per round (protected update plus reveal share).
+	// BytesPerOwner is the mean number of payload bytes one contributing
+	// data owner sends per round (protected update, reveal share and, with
+	// Flow.RoundKeys, the round's key messages), excluding messages to
+	// itself.
 	BytesPerOwner int
 }
 
 // Run drives the whole life of s in memory for len(updates) data owners,
-// all of them active at reveal: it is the reference for the message flow the
+// none of them dropping out: it is the reference for the message flow the
 // actor layer follows. It returns sum_k weights[k]*updates[k] and
 // sum_k weights[k] as revealed at the model owner.
 func Run(s Scheme, updates [][]float64, weights []float64, rand io.Reader) ([]float64, float64, Stats, error) {
-	active := make([]int, len(updates))
-	for i := range active {
-		active[i] = i
-	}
-	return RunActive(s, updates, weights, active, rand)
+	return RunDropouts(s, updates, weights, Dropouts{}, rand)
 }
 
-// RunActive is Run in which only the data owners listed in active are
-// available for the reveal step (all of them still contribute updates); with
-// Flow.RevealShares the first Flow.Threshold of them answer.
-func RunActive(s Scheme, updates [][]float64, weights []float64, active []int, rand io.Reader) (sum []float64, weight float64, st Stats, err error) {
+// Dropouts lists data owners that go silent during a round. Every data
+// owner takes part in the set-up and, with Flow.RoundKeys, in the round's
+// key exchange.
+type Dropouts struct {
+	// Before are owners silent from before sending their protected update:
+	// they contribute nothing and act in no later step.
+	Before []int
+	// After are owners that sent their protected update but are silent from
+	// then on: they do not combine as holders or send reveal shares.
+	After []int
+}
+
+// RunDropouts is Run in which the owners in d drop out. It follows the
+// flow: with Flow.OwnersHold the silent owners send no partials and the
+// model owner gets the others'; with Flow.RevealShares and Flow.AnyReveal
+// every contributor is asked and the first Threshold answers are
+// forwarded; with Flow.RevealShares alone the first Threshold non-silent
+// owners are the fixed active set (ErrTooFewShares if there are fewer). It
+// returns the weighted sum and total weight of the contributors (the
+// owners not in d.Before) as revealed at the model owner.
+func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, rand io.Reader) (sum []float64, weight float64, st Stats, err error) {
 	n := len(updates)
 	if n == 0 || len(weights) != n {
 		return nil, 0, st, fmt.Errorf("crypto: run %s: %d updates and %d weights", s.Name(), n, len(weights))
+	}
+	before, after := make([]bool, n), make([]bool, n)
+	for _, l := range []struct {
+		list []int
+		set  []bool
+	}{{d.Before, before}, {d.After, after}} {
+		for _, i := range l.list {
+			if i < 0 || i >= n || before[i] || after[i] {
+				return nil, 0, st, fmt.Errorf("crypto: run %s: dropouts %+v: owner %d out of range or listed twice", s.Name(), d, i)
+			}
+			l.set[i] = true
+		}
 	}
 	flow := s.Flow()
 	bytesSent := 0
@@ -66,39 +94,25 @@ func RunActive(s Scheme, updates [][]float64, weights []float64, active []int, r
 		return nil, 0, st, fmt.Errorf("crypto: run %s: secure worker: %w", s.Name(), err)
 	}
 	if flow.KeyGen {
-		var keyAcc []byte
-		for i, o := range owners {
-			msgs, err := o.KeyShares()
-			if err != nil {
-				return nil, 0, st, fmt.Errorf("crypto: run %s: owner %d: %w", s.Name(), i, err)
-			}
-			for _, m := range msgs {
-				if m.To == SecureWorker {
-					if keyAcc, err = fold(sw, keyAcc, m.Payload); err != nil {
-						return nil, 0, st, fmt.Errorf("crypto: run %s: key shares: %w", s.Name(), err)
-					}
-					continue
-				}
-				if err := owners[m.To].ReceiveSetup(Party(i), m.Payload); err != nil {
-					return nil, 0, st, fmt.Errorf("crypto: run %s: owner %d: %w", s.Name(), m.To, err)
-				}
-			}
-		}
-		ck, err := sw.CollectiveKey(keyAcc)
-		if err != nil {
+		if _, err := keyExchange(sw, owners); err != nil {
 			return nil, 0, st, fmt.Errorf("crypto: run %s: %w", s.Name(), err)
 		}
-		for i, o := range owners {
-			if err := o.ReceiveSetup(SecureWorker, ck); err != nil {
-				return nil, 0, st, fmt.Errorf("crypto: run %s: owner %d: %w", s.Name(), i, err)
-			}
+	}
+	if flow.RoundKeys {
+		if bytesSent, err = keyExchange(sw, owners); err != nil {
+			return nil, 0, st, fmt.Errorf("crypto: run %s: round keys: %w", s.Name(), err)
 		}
 	}
 	st.Setup = time.Since(t0)
 
 	// 3. Protect.
 	inbox := map[Party][][]byte{}
+	var contributors []int
 	for i, o := range owners {
+		if before[i] {
+			continue
+		}
+		contributors = append(contributors, i)
 		t := time.Now()
 		msgs, err := o.Protect(updates[i], weights[i])
 		if err != nil {
@@ -112,14 +126,21 @@ func RunActive(s Scheme, updates [][]float64, weights []float64, active []int, r
 			}
 		}
 	}
-	st.Protect /= time.Duration(n)
+	if len(contributors) == 0 {
+		return nil, 0, st, fmt.Errorf("crypto: run %s: %w: every owner dropped out", s.Name(), ErrTooFewShares)
+	}
+	st.Protect /= time.Duration(len(contributors))
 
-	// 4. Holders combine; the secure worker's partial comes last.
+	// 4. Non-silent holders combine, checking the first update as the
+	// actor layer does; the secure worker's partial comes last.
+	silent := func(i int) bool { return before[i] || after[i] }
 	holders := []Party{SecureWorker}
 	if flow.OwnersHold {
 		holders = holders[:0]
 		for i := range owners {
-			holders = append(holders, Party(i))
+			if !silent(i) {
+				holders = append(holders, Party(i))
+			}
 		}
 		holders = append(holders, SecureWorker)
 	}
@@ -134,29 +155,53 @@ func RunActive(s Scheme, updates [][]float64, weights []float64, active []int, r
 		t := time.Now()
 		var acc []byte
 		for _, p := range inbox[h] {
+			if acc == nil {
+				if err := c.Check(p, 1); err != nil {
+					return nil, 0, st, fmt.Errorf("crypto: run %s: holder %v: %w", s.Name(), h, err)
+				}
+			}
 			if acc, err = fold(c, acc, p); err != nil {
 				return nil, 0, st, fmt.Errorf("crypto: run %s: holder %v: %w", s.Name(), h, err)
 			}
 		}
 		st.Combine = max(st.Combine, time.Since(t))
-		partials = append(partials, acc)
+		if acc != nil {
+			partials = append(partials, acc)
+		}
 	}
 
 	// 5-6. Reveal.
 	var revealShare []byte
 	if flow.RevealShares {
-		if len(active) < flow.Threshold {
-			return nil, 0, st, fmt.Errorf("crypto: run %s: %w: %d active owners, need %d", s.Name(), ErrTooFewShares, len(active), flow.Threshold)
+		asked := contributors
+		if !flow.AnyReveal {
+			asked = nil
+			for i := range owners {
+				if !silent(i) {
+					asked = append(asked, i)
+				}
+			}
+			if len(asked) < flow.Threshold {
+				return nil, 0, st, fmt.Errorf("crypto: run %s: %w: %d owners can answer, need %d", s.Name(), ErrTooFewShares, len(asked), flow.Threshold)
+			}
+			asked = asked[:flow.Threshold]
 		}
-		active = active[:flow.Threshold]
 		agg := partials[len(partials)-1]
-		for _, a := range active {
+		answered := 0
+		for _, a := range asked {
+			if silent(a) {
+				continue
+			}
+			if flow.AnyReveal && answered == flow.Threshold {
+				break
+			}
 			t := time.Now()
-			share, err := owners[a].RevealShare(agg, active)
+			share, err := owners[a].RevealShare(agg, contributors, asked)
 			if err != nil {
 				return nil, 0, st, fmt.Errorf("crypto: run %s: owner %d: %w", s.Name(), a, err)
 			}
 			st.RevealShare += time.Since(t)
+			answered++
 			bytesSent += len(share)
 			t = time.Now()
 			if revealShare, err = fold(sw, revealShare, share); err != nil {
@@ -164,7 +209,9 @@ func RunActive(s Scheme, updates [][]float64, weights []float64, active []int, r
 			}
 			st.Reveal += time.Since(t)
 		}
-		st.RevealShare /= time.Duration(len(active))
+		if answered > 0 {
+			st.RevealShare /= time.Duration(answered)
+		}
 	}
 	t := time.Now()
 	sum, weight, err = rev.Reveal(partials, revealShare)
@@ -172,8 +219,56 @@ func RunActive(s Scheme, updates [][]float64, weights []float64, active []int, r
 		return nil, 0, st, fmt.Errorf("crypto: run %s: %w", s.Name(), err)
 	}
 	st.Reveal += time.Since(t)
-	st.BytesPerOwner = bytesSent / n
+	st.BytesPerOwner = bytesSent / len(contributors)
 	return sum, weight, st, nil
+}
+
+// keyExchange runs the KeyGen (or one round's RoundKeys) exchange among
+// owners: key shares to the secure worker, peer shares to their
+// addressees, the collective key back to every owner. It returns the bytes
+// the owners sent.
+func keyExchange(sw Combiner, owners []Protector) (sent int, err error) {
+	var keyAcc []byte
+	type peerMsg struct {
+		from Party
+		m    Message
+	}
+	var peers []peerMsg
+	for i, o := range owners {
+		msgs, err := o.KeyShares()
+		if err != nil {
+			return 0, fmt.Errorf("owner %d: %w", i, err)
+		}
+		for _, m := range msgs {
+			sent += len(m.Payload)
+			if m.To == SecureWorker {
+				if keyAcc, err = fold(sw, keyAcc, m.Payload); err != nil {
+					return 0, fmt.Errorf("key shares: %w", err)
+				}
+				continue
+			}
+			if int(m.To) < 0 || int(m.To) >= len(owners) {
+				return 0, fmt.Errorf("owner %d: message to unknown party %v", i, m.To)
+			}
+			peers = append(peers, peerMsg{Party(i), m})
+		}
+	}
+	// Every owner has started its round before any peer message arrives.
+	for _, p := range peers {
+		if err := owners[p.m.To].ReceiveSetup(p.from, p.m.Payload); err != nil {
+			return 0, fmt.Errorf("owner %d: %w", p.m.To, err)
+		}
+	}
+	ck, err := sw.CollectiveKey(keyAcc)
+	if err != nil {
+		return 0, err
+	}
+	for i, o := range owners {
+		if err := o.ReceiveSetup(SecureWorker, ck); err != nil {
+			return 0, fmt.Errorf("owner %d: %w", i, err)
+		}
+	}
+	return sent, nil
 }
 
 // fold returns p if acc is nil and c.Combine(acc, p) otherwise.

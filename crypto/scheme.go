@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // Party names a participant in the message flow. Data owners are numbered
@@ -45,6 +46,16 @@ type Flow struct {
 	// every other data owner). The secure worker combines the key shares and
 	// broadcasts CollectiveKey's result to every data owner's ReceiveSetup.
 	KeyGen bool
+	// RoundKeys: the same exchange as KeyGen runs at the start of every
+	// round, before Protect, among that round's data owners: KeyShares, the
+	// secure worker's Combine and CollectiveKey delivered with
+	// ReceiveSetup(SecureWorker, ck), and with PeerShares the peer messages
+	// delivered with ReceiveSetup(Party(from), payload). Per round a
+	// Protector's KeyShares is called first (it discards the previous
+	// round's key state), then ReceiveSetup for this round's messages in any
+	// order, then Protect and possibly RevealShare. Owners whose key share
+	// did not reach the secure worker are left out of the round.
+	RoundKeys bool
 	// PeerShares: KeyShares also returns one message per other data owner,
 	// delivered with ReceiveSetup (t-out-of-N key sharing).
 	PeerShares bool
@@ -52,12 +63,25 @@ type Flow struct {
 	// owner and the secure worker. Each holder combines the messages
 	// addressed to it and sends its partial to the model owner.
 	OwnersHold bool
-	// RevealShares: the secure worker picks exactly Threshold available data
-	// owners, sends them the aggregate and that list, combines their
+	// Holders is the number of partials Revealer.Reveal needs: with
+	// OwnersHold, from any Holders of the N+1 holders (N+1 for additive ss,
+	// Threshold for Shamir ss); otherwise 1, the secure worker's.
+	Holders int
+	// RevealShares: the secure worker sends the aggregate, the contributors
+	// and the list of owners asked to data owners, combines their
 	// RevealShare outputs and sends the result with the aggregate to the
 	// model owner.
 	RevealShares bool
-	// Threshold is the number of data owners whose reveal shares suffice.
+	// AnyReveal (with RevealShares): an owner's reveal share does not depend
+	// on which other owners answer, so the secure worker asks every
+	// contributor and forwards the combination as soon as Threshold shares
+	// have arrived (secagg). Without it (ckks-threshold) the secure worker
+	// fixes exactly Threshold available owners in advance, sorted, and all
+	// of them must answer.
+	AnyReveal bool
+	// Threshold is the number of data owners whose reveal shares suffice
+	// (with RevealShares). Schemes without reveal shares report N, or t for
+	// Shamir ss.
 	Threshold int
 }
 
@@ -70,7 +94,9 @@ type Flow struct {
 //  2. Each data owner calls NewProtector with that set-up; the secure worker
 //     (and, with Flow.OwnersHold, each data owner) calls NewCombiner.
 //     With Flow.KeyGen the key-generation exchange described there follows.
-//  3. Each data owner sends the messages from Protector.Protect.
+//  3. With Flow.RoundKeys, the round's key exchange; then each data owner
+//     sends the messages from Protector.Protect. A holder may validate
+//     the first update it receives with Combiner.Check.
 //  4. Each holder folds what it received with Combiner.Combine (associative,
 //     so any tree of combiners works) and sends its partial on.
 //  5. With Flow.RevealShares, data owners answer the aggregate with
@@ -113,9 +139,11 @@ type Protector interface {
 	// Protect protects weight*update and weight for sending. It does not
 	// modify update.
 	Protect(update []float64, weight float64) ([]Message, error)
-	// RevealShare returns this owner's share for revealing aggregate when the
-	// owners in active (including this one) take part (Flow.RevealShares).
-	RevealShare(aggregate []byte, active []int) ([]byte, error)
+	// RevealShare returns this owner's share for revealing aggregate
+	// (Flow.RevealShares). contributors are the data owners whose updates
+	// the aggregate sums; active are the owners asked to answer (with
+	// ckks-threshold exactly Threshold of them, sorted, this one included).
+	RevealShare(aggregate []byte, contributors, active []int) ([]byte, error)
 }
 
 // Combiner is a holder's role (the secure worker; in ss also each data
@@ -128,8 +156,17 @@ type Combiner interface {
 	// modifies neither argument.
 	Combine(a, b []byte) ([]byte, error)
 	// CollectiveKey turns the combination of all data owners' key shares
-	// into the collective public key (Flow.KeyGen).
+	// into the collective public key (Flow.KeyGen) or the round's key list
+	// (Flow.RoundKeys).
 	CollectiveKey(keyShares []byte) ([]byte, error)
+	// Check reports whether payload is a well-formed protected update of
+	// this scheme and session, of a kind Protect addresses to a holder, that
+	// combines exactly contributions updates (1 for what Protect returns),
+	// decoding it fully as Combine would. It lets a holder validate the
+	// first update of a round, which it stores without combining, and the
+	// model owner validate partials. With Config.MaxNorm, plain also checks
+	// the update's norm.
+	Check(payload []byte, contributions int) error
 }
 
 // Sentinel errors. Errors returned by this package wrap them with context.
@@ -155,18 +192,29 @@ type Config struct {
 	// Len is the length of an update vector (the weight travels extra).
 	Len int
 	// Threshold is the number of data owners needed to reveal in
-	// ckks-threshold; 0 means all N.
+	// ckks-threshold (0 means all N) and secagg (0 means N/2+1); in ss it
+	// selects Shamir t-of-(N+1) sharing with t = Threshold in [2, N+1]
+	// instead of the additive N+1-of-N+1 sharing (0).
 	Threshold int
 	// Params names a preset ("logN13", "logN14", "logN15", or just "13",
 	// "14", "15", for the CKKS schemes; "2048" or "3072" for paillier); ""
 	// picks the default.
 	Params string
-	// FixedPoint is the encoding for ss and paillier; zero means DefaultFixedPoint.
+	// FixedPoint is the encoding for ss, secagg and paillier; zero means
+	// DefaultFixedPoint.
 	FixedPoint FixedPoint
+	// MaxNorm bounds the L2 norm of updates and of the revealed mean; 0 means
+	// no bound. Protectors refuse an update whose norm exceeds it; plain's
+	// Combine and Check refuse a payload whose mean (weighted sum divided by
+	// weight) exceeds it or whose weight is not positive and finite; every
+	// Revealer refuses such a revealed aggregate, with ErrOutOfRange.
+	MaxNorm float64
 }
 
 // Names lists the registered scheme names.
-func Names() []string { return []string{"plain", "ss", "ckks", "ckks-threshold", "paillier"} }
+func Names() []string {
+	return []string{"plain", "ss", "ckks", "ckks-threshold", "paillier", "secagg"}
+}
 
 // New returns the scheme called name configured by cfg.
 func New(name string, cfg Config) (Scheme, error) {
@@ -175,6 +223,9 @@ func New(name string, cfg Config) (Scheme, error) {
 	}
 	if cfg.Len < 1 {
 		return nil, fmt.Errorf("crypto: new %s: length %d < 1", name, cfg.Len)
+	}
+	if !(cfg.MaxNorm >= 0) || math.IsInf(cfg.MaxNorm, 0) {
+		return nil, fmt.Errorf("crypto: new %s: max norm %g is not finite and >= 0", name, cfg.MaxNorm)
 	}
 	if cfg.FixedPoint == (FixedPoint{}) {
 		cfg.FixedPoint = DefaultFixedPoint
@@ -187,13 +238,19 @@ func New(name string, cfg Config) (Scheme, error) {
 	case "plain":
 		s, err = newPlain(cfg)
 	case "ss":
-		s, err = newAdditive(cfg)
+		if cfg.Threshold == 0 {
+			s, err = newAdditive(cfg)
+		} else {
+			s, err = newShamirSS(cfg)
+		}
 	case "ckks":
 		s, err = newCKKS(cfg)
 	case "ckks-threshold":
 		s, err = newThresholdCKKS(cfg)
 	case "paillier":
 		s, err = newPaillier(cfg)
+	case "secagg":
+		s, err = newSecAgg(cfg)
 	default:
 		return nil, fmt.Errorf("crypto: unknown scheme %q (have %v)", name, Names())
 	}

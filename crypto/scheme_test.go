@@ -59,6 +59,8 @@ var tolerance = map[string]float64{
 	"ckks":           1e-4,
 	"ckks-threshold": 1e-4,
 	"paillier":       1e-8,
+	"secagg":         1e-8,
+	"ss-shamir":      1e-8,
 }
 
 func TestRunSchemes(t *testing.T) {

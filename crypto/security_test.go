@@ -35,7 +35,7 @@ func TestShareUniform(t *testing.T) {
 				t.Fatal(err)
 			}
 			share := make([]byte, 8*(modelLen+1))
-			if _, err := s.(*Additive).addShare(share, msgs[holder].Payload, true); err != nil {
+			if _, err := s.(*Additive).addShare(p.(*AdditiveProtector).w, share, msgs[holder].Payload, true); err != nil {
 				t.Fatal(err)
 			}
 			for _, b := range share {
@@ -105,7 +105,7 @@ func TestThresholdNeedsEveryShare(t *testing.T) {
 	var partial []byte // shares of owners 0 and 1 only
 	var full []byte
 	for i, o := range l.owners {
-		sh, err := o.RevealShare(l.agg, all)
+		sh, err := o.RevealShare(l.agg, all, all)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,9 +129,10 @@ func TestThresholdNeedsEveryShare(t *testing.T) {
 		t.Errorf("N-1 shares: got %v, want ErrTooFewShares", err)
 	}
 	// Forcing the key switch with N-1 shares yields noise.
-	_, body, _ := ts.wire.open(l.agg, kindUpdate, ts.core.bodyLen())
+	w := sessionWire(l)
+	_, body, _ := w.open(l.agg, kindUpdate, ts.core.bodyLen())
 	cts, _ := ts.core.ciphertexts(body)
-	_, shareBody, _ := ts.wire.open(partial, kindRevealShare, ts.core.bodyLen())
+	_, shareBody, _ := w.open(partial, kindRevealShare, ts.core.bodyLen())
 	got, _, err = l.rev.(*ThresholdCKKSRevealer).reveal(cts, shareBody)
 	if err != nil {
 		t.Fatal(err)
@@ -151,16 +152,18 @@ func TestThresholdTOutOfN(t *testing.T) {
 	}
 	ups, ws := testUpdates(5, owners, 5000)
 	want, ww := plainSum(ups, ws)
-	for _, active := range [][]int{{0, 1}, {1, 3}, {0, 2, 3}} {
-		got, gw, _, err := RunActive(s, ups, ws, active, rand.Reader)
+	// Owners silent after sending their update: {2,3} leaves {0,1}
+	// to reveal, {0,2} leaves {1,3}, {1} leaves {0,2,3} (the first two answer).
+	for _, silent := range [][]int{{2, 3}, {0, 2}, {1}} {
+		got, gw, _, err := RunDropouts(s, ups, ws, Dropouts{After: silent}, rand.Reader)
 		if err != nil {
-			t.Fatalf("active %v: %v", active, err)
+			t.Fatalf("silent %v: %v", silent, err)
 		}
 		if e := maxAbsErr(got, want, gw, ww); e > tolerance["ckks-threshold"] {
-			t.Errorf("active %v: error %g", active, e)
+			t.Errorf("silent %v: error %g", silent, e)
 		}
 	}
-	if _, _, _, err := RunActive(s, ups, ws, []int{2}, rand.Reader); !errors.Is(err, ErrTooFewShares) {
+	if _, _, _, err := RunDropouts(s, ups, ws, Dropouts{After: []int{0, 1, 3}}, rand.Reader); !errors.Is(err, ErrTooFewShares) {
 		t.Errorf("one active owner of threshold 2: got %v", err)
 	}
 }

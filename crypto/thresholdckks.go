@@ -77,7 +77,7 @@ func (s *ThresholdCKKS) Literal() any { return s.lit }
 
 // Flow returns the key-generation and reveal-share flow.
 func (s *ThresholdCKKS) Flow() Flow {
-	return Flow{KeyGen: true, PeerShares: s.cfg.Threshold < s.cfg.Owners, RevealShares: true, Threshold: s.cfg.Threshold}
+	return Flow{KeyGen: true, PeerShares: s.cfg.Threshold < s.cfg.Owners, Holders: 1, RevealShares: true, Threshold: s.cfg.Threshold}
 }
 
 // MaxAbs returns the largest magnitude a data owner may send.
@@ -104,7 +104,7 @@ func (s *ThresholdCKKS) NewRevealer(rand io.Reader) (Revealer, error) {
 	l := s.core.level
 	setup := putPolys(s.wire.header(kindSetup, 1, 0), l, pk.Value[0].Q, pk.Value[1].Q)
 	setup = append(setup, seed[:]...)
-	return &ThresholdCKKSRevealer{s: s, sk: sk, dec: s.core.newDecryptors(sk), setup: setup}, nil
+	return &ThresholdCKKSRevealer{s: s, w: s.wire.bind(setup), sk: sk, dec: s.core.newDecryptors(sk), setup: setup}, nil
 }
 
 // parseSetup returns the model owner's public key and the CRP.
@@ -139,7 +139,7 @@ func (s *ThresholdCKKS) NewProtector(owner int, setup []byte, rand io.Reader) (P
 	if err != nil {
 		return nil, fmt.Errorf("ckks-threshold: new protector: %w", err)
 	}
-	p := &ThresholdCKKSProtector{s: s, owner: owner, target: target, crp: crp, rand: rand,
+	p := &ThresholdCKKSProtector{s: s, w: s.wire.bind(setup), owner: owner, target: target, crp: crp, rand: rand,
 		sk: rlwe.NewKeyGenerator(s.core.params).GenSecretKeyNew()}
 	for w := 0; w < s.core.workers(); w++ {
 		if w > 0 {
@@ -162,13 +162,14 @@ func (s *ThresholdCKKS) NewCombiner(setup []byte) (Combiner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ckks-threshold: new combiner: %w", err)
 	}
-	return &ThresholdCKKSCombiner{s: s, crp: crp}, nil
+	return &ThresholdCKKSCombiner{s: s, w: s.wire.bind(setup), crp: crp}, nil
 }
 
 // ThresholdCKKSRevealer is the model owner's role: the secret key to which
 // the aggregate is switched. It never holds a data owner's key share.
 type ThresholdCKKSRevealer struct {
 	s     *ThresholdCKKS
+	w     wire
 	sk    *rlwe.SecretKey
 	dec   *decryptors
 	setup []byte
@@ -185,11 +186,11 @@ func (r *ThresholdCKKSRevealer) Reveal(partials [][]byte, revealShare []byte) ([
 	if len(partials) == 0 {
 		return nil, 0, fmt.Errorf("ckks-threshold: reveal: %w: no aggregate", ErrTooFewShares)
 	}
-	agg, err := sumPayloads(&ThresholdCKKSCombiner{s: s}, partials)
+	agg, err := sumPayloads(&ThresholdCKKSCombiner{s: s, w: r.w}, partials)
 	if err != nil {
 		return nil, 0, fmt.Errorf("ckks-threshold: reveal: %w", err)
 	}
-	_, body, err := s.wire.open(agg, kindUpdate, s.core.bodyLen())
+	_, body, err := r.w.open(agg, kindUpdate, s.core.bodyLen())
 	if err != nil {
 		return nil, 0, fmt.Errorf("ckks-threshold: reveal: %w", err)
 	}
@@ -197,7 +198,10 @@ func (r *ThresholdCKKSRevealer) Reveal(partials [][]byte, revealShare []byte) ([
 	if err != nil {
 		return nil, 0, fmt.Errorf("ckks-threshold: reveal: %w", err)
 	}
-	count, shareBody, err := s.wire.open(revealShare, kindRevealShare, s.core.bodyLen())
+	if len(revealShare) == 0 {
+		return nil, 0, fmt.Errorf("ckks-threshold: reveal: %w: no reveal share", ErrTooFewShares)
+	}
+	count, shareBody, err := r.w.open(revealShare, kindRevealShare, s.core.bodyLen())
 	if err != nil {
 		return nil, 0, fmt.Errorf("ckks-threshold: reveal: reveal share: %w", err)
 	}
@@ -224,6 +228,9 @@ func (r *ThresholdCKKSRevealer) reveal(cts []*rlwe.Ciphertext, shareBody []byte)
 		return nil, 0, fmt.Errorf("ckks-threshold: reveal: %w", err)
 	}
 	n := s.cfg.Len
+	if err := checkMean(v[:n], v[n], s.cfg.MaxNorm); err != nil {
+		return nil, 0, fmt.Errorf("ckks-threshold: reveal: %w", err)
+	}
 	return v[:n:n], v[n], nil
 }
 
@@ -232,6 +239,7 @@ func (r *ThresholdCKKSRevealer) reveal(cts []*rlwe.Ciphertext, shareBody []byte)
 // public key and the model owner's public key.
 type ThresholdCKKSProtector struct {
 	s      *ThresholdCKKS
+	w      wire
 	owner  int
 	target *rlwe.PublicKey
 	crp    mhe.PublicKeyGenCRP
@@ -259,7 +267,7 @@ func (p *ThresholdCKKSProtector) KeyShares() ([]Message, error) {
 	ckg := mhe.NewPublicKeyGenProtocol(s.core.params)
 	share := ckg.AllocateShare()
 	ckg.GenShare(p.sk, p.crp, &share)
-	msgs := []Message{{To: SecureWorker, Payload: putPolys(s.wire.header(kindKeyShare, 1, 0), s.core.level, share.Value.Q)}}
+	msgs := []Message{{To: SecureWorker, Payload: putPolys(p.w.header(kindKeyShare, 1, 0), s.core.level, share.Value.Q)}}
 	if s.cfg.Threshold == s.cfg.Owners {
 		return msgs, nil
 	}
@@ -278,7 +286,7 @@ func (p *ThresholdCKKSProtector) KeyShares() ([]Message, error) {
 			p.addPeerShare(j, sh)
 			continue
 		}
-		msgs = append(msgs, Message{To: Party(j), Payload: putPolys(s.wire.header(kindPeerShare, 1, 0), s.core.level, sh.Poly.Q)})
+		msgs = append(msgs, Message{To: Party(j), Payload: putPolys(p.w.header(kindPeerShare, 1, 0), s.core.level, sh.Poly.Q)})
 	}
 	return msgs, nil
 }
@@ -301,7 +309,7 @@ func (p *ThresholdCKKSProtector) ReceiveSetup(from Party, payload []byte) error 
 	s := p.s
 	switch {
 	case from == SecureWorker:
-		_, body, err := s.wire.open(payload, kindCollectiveKey, s.polyLen(2))
+		_, body, err := p.w.open(payload, kindCollectiveKey, s.polyLen(2))
 		if err != nil {
 			return fmt.Errorf("ckks-threshold: receive collective key: %w", err)
 		}
@@ -317,7 +325,7 @@ func (p *ThresholdCKKSProtector) ReceiveSetup(from Party, payload []byte) error 
 		if p.received[from] {
 			return fmt.Errorf("ckks-threshold: receive peer share: %w: second share from %v", ErrMismatch, from)
 		}
-		_, body, err := s.wire.open(payload, kindPeerShare, s.polyLen(1))
+		_, body, err := p.w.open(payload, kindPeerShare, s.polyLen(1))
 		if err != nil {
 			return fmt.Errorf("ckks-threshold: receive peer share from %v: %w", from, err)
 		}
@@ -336,11 +344,11 @@ func (p *ThresholdCKKSProtector) Protect(update []float64, weight float64) ([]Me
 	if p.enc == nil {
 		return nil, fmt.Errorf("ckks-threshold: protect: no collective key yet")
 	}
-	v, err := withWeight(update, weight, p.s.cfg.Len)
+	v, err := withWeight(update, weight, p.s.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ckks-threshold: protect: %w", err)
 	}
-	out := p.s.wire.header(kindUpdate, 1, p.s.core.bodyLen())
+	out := p.w.header(kindUpdate, 1, p.s.core.bodyLen())
 	if err := p.s.core.encrypt(p.enc, v, out[headerLen:]); err != nil {
 		return nil, fmt.Errorf("ckks-threshold: protect: %w", err)
 	}
@@ -350,14 +358,15 @@ func (p *ThresholdCKKSProtector) Protect(update []float64, weight float64) ([]Me
 // RevealShare returns this owner's public-key-switch share of aggregate
 // towards the model owner's key, with smudging noise. active lists the
 // data owners taking part: exactly Threshold of them (all when Threshold ==
-// Owners), the same list for every participant.
-func (p *ThresholdCKKSProtector) RevealShare(aggregate []byte, active []int) ([]byte, error) {
+// Owners), the same list for every participant. contributors is not
+// needed: the aggregate's ciphertexts decrypt whatever they sum.
+func (p *ThresholdCKKSProtector) RevealShare(aggregate []byte, _, active []int) ([]byte, error) {
 	s := p.s
 	sk, err := p.keyFor(active)
 	if err != nil {
 		return nil, fmt.Errorf("ckks-threshold: reveal share: %w", err)
 	}
-	_, body, err := s.wire.open(aggregate, kindUpdate, s.core.bodyLen())
+	_, body, err := p.w.open(aggregate, kindUpdate, s.core.bodyLen())
 	if err != nil {
 		return nil, fmt.Errorf("ckks-threshold: reveal share: %w", err)
 	}
@@ -365,7 +374,7 @@ func (p *ThresholdCKKSProtector) RevealShare(aggregate []byte, active []int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("ckks-threshold: reveal share: %w", err)
 	}
-	out := s.wire.header(kindRevealShare, 1, s.core.bodyLen())
+	out := p.w.header(kindRevealShare, 1, s.core.bodyLen())
 	ctLen := s.core.ctLen()
 	parallelFor(len(cts), len(p.pcks), func(w, i int) {
 		share := p.pcks[w].AllocateShare(s.core.level)
@@ -422,6 +431,7 @@ func (p *ThresholdCKKSProtector) keyFor(active []int) (*rlwe.SecretKey, error) {
 // common random polynomial; it never holds a secret-key share.
 type ThresholdCKKSCombiner struct {
 	s   *ThresholdCKKS
+	w   wire
 	crp mhe.PublicKeyGenCRP
 }
 
@@ -434,13 +444,13 @@ func (c *ThresholdCKKSCombiner) Combine(a, b []byte) ([]byte, error) {
 	)
 	switch k := kindOf(a); k {
 	case kindUpdate, kindRevealShare:
-		out, err = combineCiphertexts(s.wire, s.core, k, a, b)
+		out, err = combineCiphertexts(c.w, s.core, k, a, b)
 	case kindKeyShare:
 		var count int
 		var ba, bb []byte
-		count, ba, bb, err = s.wire.combineCounts(a, b, k, s.polyLen(1))
+		count, ba, bb, err = c.w.combineCounts(a, b, k, s.polyLen(1))
 		if err == nil {
-			out = s.wire.header(k, count, len(ba))
+			out = c.w.header(k, count, len(ba))
 			err = addBodies(out[headerLen:], ba, bb, s.core.params.Q(), s.core.level, s.core.params.N())
 		}
 	default:
@@ -456,7 +466,7 @@ func (c *ThresholdCKKSCombiner) Combine(a, b []byte) ([]byte, error) {
 // collective public key, to be sent to every data owner.
 func (c *ThresholdCKKSCombiner) CollectiveKey(keyShares []byte) ([]byte, error) {
 	s := c.s
-	count, body, err := s.wire.open(keyShares, kindKeyShare, s.polyLen(1))
+	count, body, err := c.w.open(keyShares, kindKeyShare, s.polyLen(1))
 	if err != nil {
 		return nil, fmt.Errorf("ckks-threshold: collective key: %w", err)
 	}
@@ -470,5 +480,13 @@ func (c *ThresholdCKKSCombiner) CollectiveKey(keyShares []byte) ([]byte, error) 
 	}
 	pk := rlwe.NewPublicKey(s.core.params)
 	ckg.GenPublicKey(share, c.crp, pk)
-	return putPolys(s.wire.header(kindCollectiveKey, 1, 0), s.core.level, pk.Value[0].Q, pk.Value[1].Q), nil
+	return putPolys(c.w.header(kindCollectiveKey, 1, 0), s.core.level, pk.Value[0].Q, pk.Value[1].Q), nil
+}
+
+// Check decodes payload as one encrypted update of this session.
+func (c *ThresholdCKKSCombiner) Check(payload []byte, contributions int) error {
+	if err := checkCiphertexts(c.w, c.s.core, payload, contributions); err != nil {
+		return fmt.Errorf("ckks-threshold: check: %w", err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
@@ -10,6 +11,11 @@ import (
 //
 //	magic "fa", version 1, scheme id, kind, 8-byte parameter fingerprint,
 //	4-byte count of contributions (little endian).
+//
+// The set-up message carries the fingerprint of the parameters alone; every
+// later payload carries the session fingerprint, which also hashes the
+// set-up bytes (see wire.bind), so that roles built from one set-up reject
+// payloads made under another.
 const headerLen = 2 + 1 + 1 + 1 + 8 + 4
 
 const wireVersion = 1
@@ -21,6 +27,8 @@ const (
 	idCKKS
 	idThresholdCKKS
 	idPaillier
+	idSecAgg
+	idSSShamir
 )
 
 // kind says what a payload holds.
@@ -69,6 +77,17 @@ func newWire(id byte, name string, literal any, cfg Config) wire {
 	return wire{id: id, fp: h.Sum64(), owners: cfg.Owners}
 }
 
+// bind returns the wire of the session started by setup: its fingerprint
+// hashes the parameter fingerprint and the set-up bytes.
+func (w wire) bind(setup []byte) wire {
+	h := sha256.New()
+	h.Write([]byte("fedactor session v1"))
+	h.Write(binary.LittleEndian.AppendUint64(nil, w.fp))
+	h.Write(setup)
+	w.fp = binary.LittleEndian.Uint64(h.Sum(nil))
+	return w
+}
+
 // header returns a payload of headerLen+bodyLen bytes with the header filled in.
 func (w wire) header(k kind, count int, bodyLen int) []byte {
 	p := make([]byte, headerLen+bodyLen)
@@ -94,7 +113,7 @@ func (w wire) open(p []byte, k kind, bodyLen int) (count int, body []byte, err e
 		return 0, nil, fmt.Errorf("%w: got a %v, want a %v", ErrMismatch, kind(p[4]), k)
 	}
 	if binary.LittleEndian.Uint64(p[5:]) != w.fp {
-		return 0, nil, fmt.Errorf("%w: parameter fingerprint differs", ErrMismatch)
+		return 0, nil, fmt.Errorf("%w: parameter or session fingerprint differs", ErrMismatch)
 	}
 	c := binary.LittleEndian.Uint32(p[13:])
 	if c < 1 || int64(c) > int64(w.owners) {

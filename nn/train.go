@@ -155,18 +155,39 @@ func (t *Trainer) indices(src Source, idx []int) ([]int, error) {
 	return idx, nil
 }
 
-// parallel runs f(0), …, f(n-1), f(0) on the calling goroutine.
+// parallel runs f(0), …, f(n-1), f(0) on the calling goroutine. A panic
+// in any f(k) is re-raised on the calling goroutine after all have ended,
+// so that the caller's recover (an actor's supervisor) sees it instead of
+// the process dying.
 func parallel(n int, f func(k int)) {
 	if n == 1 {
 		f(0)
 		return
 	}
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fault any
+	)
 	for k := 1; k < n; k++ {
-		wg.Go(func() { f(k) })
+		wg.Go(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					mu.Lock()
+					fault = r
+					mu.Unlock()
+				}
+			}()
+			f(k)
+		})
 	}
-	f(0)
-	wg.Wait()
+	func() {
+		defer wg.Wait()
+		f(0)
+	}()
+	if fault != nil {
+		panic(fault)
+	}
 }
 
 // TrainEpoch trains on the examples idx of src (all of them if idx is nil)

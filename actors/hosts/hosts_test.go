@@ -16,6 +16,9 @@ import (
 	"github.com/fedactor/fedactor/actors"
 )
 
+// FreeAddr lets the external tests use freeAddr.
+var FreeAddr = freeAddr
+
 // freeAddr returns a loopback host:port with port and port+1 free.
 func freeAddr(t *testing.T) string {
 	t.Helper()

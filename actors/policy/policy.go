@@ -92,3 +92,13 @@ func ByName(name string) (Strategy, error) {
 	}
 	return nil, fmt.Errorf("policy: unknown strategy %q (valid: fedavg, fedavg-unweighted)", name)
 }
+
+// Stateful is implemented by strategies that keep state between rounds
+// (server momentum, moment estimates), so that the model owner can
+// checkpoint and restore it.
+type Stateful interface {
+	// State appends the strategy's state to dst[:0] and returns it.
+	State(dst []float64) []float64
+	// SetState restores a vector returned by State.
+	SetState(s []float64) error
+}

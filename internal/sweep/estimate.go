@@ -29,12 +29,13 @@ type estimate struct {
 	work   map[Setting]float64 // per round, in seconds at the seed speed
 	spent  float64             // seed seconds of finished rounds
 	budget float64             // seed seconds of the whole sweep
+	rounds int
 }
 
 func newEstimate(c Config, d *Data, settings []Setting) *estimate {
 	cores := float64(runtime.GOMAXPROCS(0))
 	speed := perCore(nn.Backend(), c.Model)
-	e := &estimate{start: time.Now(), work: map[Setting]float64{}}
+	e := &estimate{start: time.Now(), work: map[Setting]float64{}, rounds: c.Rounds}
 	for _, s := range settings {
 		train := float64(len(d.TrainIdx) * c.Epochs)
 		if s.Split == "full" {
@@ -58,4 +59,10 @@ func (e *estimate) remaining() time.Duration {
 	}
 	pace := e.elapsed().Seconds() / e.spent
 	return time.Duration((e.budget - e.spent) * pace * float64(time.Second))
+}
+
+// skip takes a setting finished before a restart out of the budget.
+func (e *estimate) skip(s Setting) {
+	e.budget -= e.work[s] * float64(e.rounds)
+	e.total = time.Duration(e.budget * float64(time.Second))
 }

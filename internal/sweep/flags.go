@@ -19,6 +19,7 @@ type Flags struct {
 	DataDir                  string
 	Quick, Verbose           bool
 	workers, splits, schemes string
+	resume                   string
 	fs                       *flag.FlagSet
 }
 
@@ -29,7 +30,7 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	c := &f.Config
 	fs.StringVar(&f.workers, "workers", "2,4,8", "comma-separated numbers of data owners")
 	fs.StringVar(&f.splits, "splits", "full,iid,shards,dirichlet", "comma-separated data splits: full, iid, shards, dirichlet, quantity")
-	fs.StringVar(&f.schemes, "scheme", "ckks", "aggregation scheme, or a comma-separated list: plain, ss, ckks, ckks-threshold, paillier")
+	fs.StringVar(&f.schemes, "scheme", "ckks", "aggregation scheme, or a comma-separated list: plain, ss, secagg, ckks, ckks-threshold, paillier")
 	fs.StringVar(&c.Params, "params", "", "crypto parameter preset (ckks: logN13, logN14, logN15; paillier: 2048, 3072)")
 	fs.Float64Var(&c.Alpha, "alpha", dataset.DefaultAlpha, "Dirichlet concentration for the dirichlet and quantity splits")
 	fs.StringVar(&c.Model, "model", "cnn", "model: cnn, mlp or logreg")
@@ -44,6 +45,11 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the model, the splits, shuffling and dropout")
 	fs.BoolVar(&c.Unweighted, "unweighted", false, "average owners' models without weighting by sample count")
 	fs.DurationVar(&c.Deadline, "deadline", 0, "per-round deadline for data owners (0 = 10m)")
+	fs.Float64Var(&c.Dropout, "dropout", 0, "probability that a data owner drops out of a round (seeded by -seed)")
+	fs.StringVar(&c.DropoutAt, "dropout-at", "any", "when owners drop out: before-send, before-unmask or any")
+	fs.IntVar(&c.Threshold, "threshold", 0, "parties needed to reveal in ss (Shamir), secagg and ckks-threshold (0 = scheme default; with -dropout, a third of the owners, at least 2)")
+	fs.Float64Var(&c.MaxNorm, "max-norm", 1e4, "reject updates (plain) or aggregates (other schemes) whose L2 norm exceeds this (0 = no bound)")
+	fs.StringVar(&f.resume, "resume", "", "continue the killed run whose output directory is `dir` (its other flags are read from dir/summary.json)")
 	fs.StringVar(&c.Out, "out", filepath.Join("results", out), "output directory")
 	fs.BoolVar(&f.Quick, "quick", false, "a small sweep that finishes in about a minute (explicit flags still win)")
 	fs.BoolVar(&f.Verbose, "v", false, "log the parties' debug messages")
@@ -53,6 +59,9 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 // Parse finishes the configuration after fs.Parse: it applies -quick to
 // the flags not set explicitly, splits the lists and validates.
 func (f *Flags) Parse() (Config, error) {
+	if f.resume != "" {
+		return f.parseResume()
+	}
 	if f.Quick {
 		set := map[string]bool{}
 		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -70,6 +79,26 @@ func (f *Flags) Parse() (Config, error) {
 	if f.Workers, err = ints(f.workers); err != nil {
 		return f.Config, fmt.Errorf("-workers: %w", err)
 	}
+	return f.Config, f.Validate()
+}
+
+// parseResume takes the configuration of the run in -resume's directory.
+func (f *Flags) parseResume() (Config, error) {
+	var extra []string
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name != "resume" && fl.Name != "v" && fl.Name != "data-dir" {
+			extra = append(extra, "-"+fl.Name)
+		}
+	})
+	if len(extra) > 0 {
+		return f.Config, fmt.Errorf("-resume takes the run's settings from %s; drop %v", filepath.Join(f.resume, "summary.json"), extra)
+	}
+	old, err := ReadSummary(f.resume)
+	if err != nil {
+		return f.Config, fmt.Errorf("-resume: %w", err)
+	}
+	f.Config = old.Config
+	f.Out, f.Resume = f.resume, true
 	return f.Config, f.Validate()
 }
 

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -59,6 +60,25 @@ func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels 
 		o.FinalAccuracy = r.Rounds[n-1].TestAccuracy
 	}
 	s.Settings = append(s.Settings, o)
+}
+
+// ReadSummary reads the summary.json a sweep wrote to dir.
+func ReadSummary(dir string) (*Summary, error) {
+	path := filepath.Join(dir, "summary.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// has reports whether setting st has finished.
+func (s *Summary) has(st Setting) bool {
+	return slices.ContainsFunc(s.Settings, func(o Outcome) bool { return o.Setting == st })
 }
 
 // Columns of results.csv. Times are seconds; train and protect are means

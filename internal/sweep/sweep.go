@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -44,9 +46,27 @@ type Config struct {
 	Unweighted bool   `json:"unweighted"`
 	// Deadline bounds each round's wait for data owners (0 = default).
 	Deadline time.Duration `json:"deadline_ns"`
+	// Dropout is the probability that a data owner drops out of a round;
+	// DropoutAt says when: before-send, before-unmask or any.
+	Dropout   float64 `json:"dropout"`
+	DropoutAt string  `json:"dropout_at"`
+	// Threshold is the number of parties whose answers suffice to reveal
+	// (ss: holders, secagg and ckks-threshold: data owners); 0 picks the
+	// scheme's default, or DropoutThreshold when Dropout > 0.
+	Threshold int `json:"threshold"`
+	// MaxNorm bounds the L2 norm of an update (0 = no bound).
+	MaxNorm float64 `json:"max_norm"`
 	// Out is the output directory.
 	Out string `json:"-"`
+	// Resume continues the run saved in Out.
+	Resume bool `json:"-"`
 }
+
+// DropoutThreshold is the reveal threshold a sweep uses with dropouts when
+// none is given: a third of the n owners, at least 2 (or n if smaller),
+// so that with 30% dropouts a round almost always keeps enough parties,
+// while no single party can reveal alone.
+func DropoutThreshold(n int) int { return max(min(2, n), (n+2)/3) }
 
 // Setting is one point of the sweep's grid.
 type Setting struct {
@@ -80,6 +100,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-lr must be > 0")
 	case c.Limit < 0 || c.TestLimit < 0:
 		return fmt.Errorf("-limit must be >= 0")
+	case !(c.Dropout >= 0 && c.Dropout < 1):
+		return fmt.Errorf("-dropout %g: want a probability in [0, 1)", c.Dropout)
+	case c.Threshold < 0:
+		return fmt.Errorf("-threshold %d < 0", c.Threshold)
+	case !(c.MaxNorm >= 0):
+		return fmt.Errorf("-max-norm %g: want >= 0 (0 = no bound)", c.MaxNorm)
+	}
+	if _, err := actors.ParseDropout(c.DropoutAt); err != nil {
+		return fmt.Errorf("-dropout-at: %w", err)
 	}
 	for _, w := range c.Workers {
 		if w < 1 {
@@ -87,8 +116,10 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, s := range c.Schemes {
-		if _, err := crypto.New(s, crypto.Config{Owners: 1, Len: 1, Params: c.Params}); err != nil {
-			return err
+		for _, w := range c.Workers {
+			if _, err := c.scheme(s, w, 1); err != nil {
+				return err
+			}
 		}
 	}
 	for _, s := range c.Splits {
@@ -116,16 +147,37 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 		return nil, err
 	}
 	sum := NewSummary(c)
+	if c.Resume {
+		old, err := ReadSummary(c.Out)
+		if err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		sum.Settings = old.Settings
+	}
+	if err := sum.Write(c.Out); err != nil {
+		return sum, err
+	}
 	settings := c.Settings()
 	est := newEstimate(c, d, settings)
 	fmt.Fprintf(progress, "%d settings x %d rounds, %d training examples, %d test; BLAS %s, %d cores; estimated time %s\n",
 		len(settings), c.Rounds, len(d.TrainIdx), len(d.TestIdx), nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.total))
 	for i, s := range settings {
+		if sum.has(s) {
+			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  done before the restart\n", i+1, len(settings), s.Scheme, s.Split, s.Workers)
+			est.skip(s)
+			continue
+		}
 		fed, parts, err := Build(c, s, d)
 		if err != nil {
 			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
 		}
 		fed.Logger = logger
+		fed.Checkpoint = c.checkpointDir(s)
+		if _, err := os.Stat(fed.Checkpoint); err == nil && c.Resume {
+			fed.Resume = true
+		} else if err := os.RemoveAll(fed.Checkpoint); err != nil {
+			return sum, err
+		}
 		fed.OnRound = func(rm actors.RoundMetrics) {
 			est.done(s)
 			status := fmt.Sprintf("accuracy %6.2f%%", 100*rm.TestAccuracy)
@@ -144,8 +196,28 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 		if err := sum.Write(c.Out); err != nil {
 			return sum, err
 		}
+		if err := os.RemoveAll(fed.Checkpoint); err != nil {
+			return sum, err
+		}
 	}
 	return sum, sum.Plot(c.Out)
+}
+
+// scheme configures scheme name for n owners and updates of length l.
+func (c Config) scheme(name string, n, l int) (crypto.Scheme, error) {
+	t := c.Threshold
+	if t == 0 && c.Dropout > 0 {
+		t = DropoutThreshold(n)
+	}
+	if name != "ss" && name != "secagg" && name != "ckks-threshold" {
+		t = 0
+	}
+	return crypto.New(name, crypto.Config{Owners: n, Len: l, Params: c.Params, Threshold: t, MaxNorm: c.MaxNorm})
+}
+
+// checkpointDir is where setting s keeps its checkpoints while it runs.
+func (c Config) checkpointDir(s Setting) string {
+	return filepath.Join(c.Out, "checkpoints", fmt.Sprintf("%s_%s_%d", s.Scheme, s.Split, s.Workers))
 }
 
 // Build makes the federation for one setting: the initial model (the same
@@ -169,14 +241,21 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	if err != nil {
 		return f, nil, err
 	}
+	at, err := actors.ParseDropout(c.DropoutAt)
+	if err != nil {
+		return f, nil, err
+	}
 	owners := make([]actors.Owner, s.Workers)
 	for k, part := range parts {
 		for i, j := range part {
 			part[i] = d.TrainIdx[j]
 		}
 		owners[k] = actors.Owner{Name: actors.OwnerName(k), Data: d.Train, Indices: part}
+		if c.Dropout > 0 {
+			owners[k].Drop = actors.RandomDropouts(c.Dropout, at, c.Seed, k)
+		}
 	}
-	scheme, err := crypto.New(s.Scheme, crypto.Config{Owners: s.Workers, Len: m.NumParams(), Params: c.Params})
+	scheme, err := c.scheme(s.Scheme, s.Workers, m.NumParams())
 	if err != nil {
 		return f, nil, err
 	}

@@ -1,0 +1,86 @@
+package hosts_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/actors/hosts"
+	"github.com/fedactor/fedactor/internal/hostile"
+)
+
+// TestHostileMessagesOverRemote runs a federation on one cluster member
+// and attacks it from another member over ProtoActor remote: every
+// hostile message is refused with its reason, and every round still
+// aggregates all owners.
+func TestHostileMessagesOverRemote(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a two-member cluster")
+	}
+	const scheme = "ckks"
+	f, cfg, err := hostile.ToyFederation(scheme, 0, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kit, err := hostile.NewKit(scheme, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, away := hosts.FreeAddr(t), hosts.FreeAddr(t)
+	a, err := hosts.New(hosts.Config{Bind: home, Seeds: []string{away}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := hosts.New(hosts.Config{Bind: away, Seeds: []string{home}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &hostile.Injector{Kit: kit, Send: func(to string, msg proto.Message) {
+		go func() { // from the attacker's member, over the network
+			if err := b.Send(to, msg); err != nil {
+				t.Error(err)
+			}
+		}()
+	}}
+	f.Observe = in.Observe
+	node, err := actors.NewNode(f, a.Lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(node, node.Parties()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown()
+	if err := b.Start(nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, m := range []*hosts.Member{a, b} {
+		if err := m.WaitFor(ctx, node.Parties()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Send(actors.ModelOwnerName, &actors.Start{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := actors.Wait(ctx, node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(in.Sent()); n < 15 {
+		t.Fatalf("only %d attacks were sent", n)
+	}
+	for _, rm := range res.Rounds {
+		if rm.Err != "" || len(rm.Contributors) != 3 {
+			t.Errorf("round %d: err %q, contributors %v", rm.Round, rm.Err, rm.Contributors)
+		}
+	}
+	for _, p := range hostile.Unanswered(res.Rounds, in.Sent()) {
+		t.Error(p)
+	}
+}

@@ -1,0 +1,183 @@
+// Package hostile builds broken and malicious messages for the parties of
+// a federation: payloads that do not decode, vectors of the wrong length,
+// ciphertexts under other parameters or keys, replays, rounds from the
+// future, duplicates, unknown senders, and, for plain, NaN, Inf and
+// absurd norms. Tests and the soak run send them to the secure worker and
+// the model owner, which must refuse every one and go on.
+package hostile
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/crypto"
+)
+
+// Attack is one hostile message and the refusal it must meet.
+type Attack struct {
+	// Name identifies the attack, e.g. "replay".
+	Name string
+	// To is the party it is sent to.
+	To string
+	// Reasons are the acceptable reason codes of its Rejection.
+	Reasons []string
+	Msg     proto.Message
+}
+
+// Kit makes attacks against a federation of the scheme called name with
+// configuration cfg.
+type Kit struct {
+	name string
+	cfg  crypto.Config
+	// Foreign payloads: from another session, other parameters and another length.
+	otherKeys, otherParams, otherLen []byte
+}
+
+// NewKit prepares the foreign payloads the attacks need.
+func NewKit(name string, cfg crypto.Config) (*Kit, error) {
+	k := &Kit{name: name, cfg: cfg}
+	var err error
+	if k.otherKeys, err = protect(name, cfg); err != nil {
+		return nil, fmt.Errorf("hostile: other session: %w", err)
+	}
+	other := cfg
+	switch name {
+	case "ckks", "ckks-threshold":
+		other.Params = "logN14"
+		if cfg.Params == "logN14" || cfg.Params == "14" {
+			other.Params = "logN13"
+		}
+	case "paillier":
+		other.FixedPoint = crypto.FixedPoint{FracBits: 24, MaxAbs: 1 << 20}
+	default:
+		other.FixedPoint = crypto.FixedPoint{FracBits: 24, MaxAbs: 1 << 20}
+	}
+	if k.otherParams, err = protect(name, other); err != nil {
+		return nil, fmt.Errorf("hostile: other parameters: %w", err)
+	}
+	longer := cfg
+	longer.Len++
+	if k.otherLen, err = protect(name, longer); err != nil {
+		return nil, fmt.Errorf("hostile: other length: %w", err)
+	}
+	return k, nil
+}
+
+// keyed reports whether the scheme's payloads are bound to keys: plain
+// and ss have none, so another session's payload is a valid one.
+func (k *Kit) keyed() bool { return k.name != "plain" && k.name != "ss" }
+
+// protect returns one protected update made in a fresh session of name
+// with cfg: a payload the federation's parties have never seen keys for.
+// Schemes whose owners must first exchange keys yield a payload of their
+// set-up, which is just as foreign.
+func protect(name string, cfg crypto.Config) ([]byte, error) {
+	s, err := crypto.New(name, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := s.NewRevealer(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if f := s.Flow(); f.KeyGen || f.RoundKeys {
+		return rev.Setup(), nil
+	}
+	p, err := s.NewProtector(0, rev.Setup(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := p.Protect(make([]float64, cfg.Len), 1)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range msgs {
+		if m.To == crypto.SecureWorker {
+			return m.Payload, nil
+		}
+	}
+	return nil, fmt.Errorf("%s sends nothing to the secure worker", name)
+}
+
+// plainPayload returns a plain update payload of cfg.Len values, with
+// value i set to x and weight 1, stamped like one from the federation
+// (template is an honest plain payload).
+func plainPayload(template []byte, i int, x float64) []byte {
+	p := append([]byte(nil), template...)
+	const header = 17
+	if len(p) < header+8*(i+1) {
+		return p
+	}
+	binary.LittleEndian.PutUint64(p[header+8*i:], math.Float64bits(x))
+	return p
+}
+
+// Updates returns the attacks on the secure worker for the round of
+// honest, an honest update of that round; replay is an honest update
+// of an earlier round.
+func (k *Kit) Updates(honest, replay *actors.ProtectedUpdate) []Attack {
+	u := func(sender string, round int32, payload []byte) *actors.ProtectedUpdate {
+		return &actors.ProtectedUpdate{Round: round, Sender: sender, Payload: payload}
+	}
+	r, s := honest.Round, honest.Sender
+	half := honest.Payload[:len(honest.Payload)/2]
+	to := actors.SecureWorkerName
+	a := []Attack{
+		{"garbage", to, []string{actors.ReasonMalformed}, u(s, r, []byte("not a payload"))},
+		{"truncated", to, []string{actors.ReasonMalformed}, u(s, r, half)},
+		{"wrong-length", to, []string{actors.ReasonMismatch}, u(s, r, k.otherLen)},
+		{"wrong-params", to, []string{actors.ReasonMismatch}, u(s, r, k.otherParams)},
+		{"replay", to, []string{actors.ReasonStale}, proto.Clone(replay)},
+		{"future", to, []string{actors.ReasonFuture}, u(s, r+5, honest.Payload)},
+		{"duplicate", to, []string{actors.ReasonDuplicate}, proto.Clone(honest)},
+		{"unknown-sender", to, []string{actors.ReasonUnknownSender}, u("mallory", r, honest.Payload)},
+	}
+	if k.keyed() {
+		a = append(a, Attack{"wrong-keys", to, []string{actors.ReasonMismatch}, u(s, r, k.otherKeys)})
+	}
+	if k.name == "plain" {
+		bad := []string{actors.ReasonOutOfRange, actors.ReasonMalformed}
+		a = append(a,
+			Attack{"nan", to, bad, u(s, r, plainPayload(honest.Payload, 0, math.NaN()))},
+			Attack{"inf", to, bad, u(s, r, plainPayload(honest.Payload, 0, math.Inf(-1)))},
+			Attack{"norm", to, bad, u(s, r, plainPayload(honest.Payload, 0, 1e9))})
+	}
+	return a
+}
+
+// Partials returns the attacks on the model owner for the round of
+// honest, an honest update of that round (its payload serves as the
+// template of forged partials); replay is the secure worker's partial of
+// an earlier round, report an honest owner report of this round.
+func (k *Kit) Partials(honest *actors.ProtectedUpdate, replay *actors.Partial, report *actors.OwnerReport) []Attack {
+	sw := actors.SecureWorkerName
+	p := func(holder string, round int32, payload []byte) *actors.Partial {
+		return &actors.Partial{Round: round, Holder: holder, Contributors: replay.Contributors, Payload: payload}
+	}
+	r := honest.Round
+	to := actors.ModelOwnerName
+	a := []Attack{
+		{"garbage", to, []string{actors.ReasonMalformed}, p(sw, r, []byte("not a payload"))},
+		{"wrong-length", to, []string{actors.ReasonMismatch}, p(sw, r, k.otherLen)},
+		{"wrong-params", to, []string{actors.ReasonMismatch}, p(sw, r, k.otherParams)},
+		{"replay", to, []string{actors.ReasonStale}, proto.Clone(replay)},
+		{"future", to, []string{actors.ReasonFuture}, p(sw, r+5, honest.Payload)},
+		{"duplicate", to, []string{actors.ReasonDuplicate}, proto.Clone(report)},
+		{"unknown-sender", to, []string{actors.ReasonUnknownSender}, p("mallory", r, honest.Payload)},
+	}
+	if k.keyed() {
+		a = append(a, Attack{"wrong-keys", to, []string{actors.ReasonMismatch}, p(sw, r, k.otherKeys)})
+	}
+	if k.name == "plain" {
+		bad := []string{actors.ReasonOutOfRange, actors.ReasonMalformed}
+		a = append(a,
+			Attack{"nan", to, bad, p(sw, r, plainPayload(honest.Payload, 0, math.NaN()))},
+			Attack{"norm", to, bad, p(sw, r, plainPayload(honest.Payload, 0, 1e9))})
+	}
+	return a
+}
