@@ -267,5 +267,10 @@ func (f *Federation) grace() time.Duration {
 // revealDeadline bounds the secure worker's wait for reveal shares.
 func (f *Federation) revealDeadline() time.Duration { return f.grace() }
 
-// roundDeadline bounds the model owner's wait for a round's aggregate.
-func (f *Federation) roundDeadline() time.Duration { return f.Deadline + 2*f.grace() }
+// roundDeadline bounds the model owner's wait for a round's aggregate:
+// the owners' deadline, then a grace period for the round's keys, one
+// for combining, and one per reveal attempt (each failed attempt drops at
+// least one silent owner).
+func (f *Federation) roundDeadline() time.Duration {
+	return f.Deadline + time.Duration(len(f.Owners)+2)*f.grace()
+}
