@@ -47,6 +47,10 @@ type secureWorker struct {
 	revealAcc  []byte
 	revealFrom map[string]bool
 	cancel     scheduler.CancelFunc
+	// stragglers are the updates and reveal shares ("update/<owner>",
+	// "reveal/<owner>") a closed step did not get: one that comes later is
+	// late, not a replay.
+	stragglers map[string]int32
 }
 
 type workerPhase int
@@ -261,6 +265,8 @@ func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 		return reject(ReasonUnknownSender, "update from unknown sender %q", m.Sender)
 	case m.Round == w.round+1:
 		return w.defer_(m) // its RoundStart is on the way
+	case w.straggler("update/"+m.Sender, m.Round):
+		return reject(ReasonLate, "update from %s after round %d closed", m.Sender, m.Round)
 	case m.Round != w.round:
 		return roundCheck("update", m.Round, w.round)
 	case !slices.Contains(w.expected, m.Sender) || !slices.Contains(w.keyed, m.Sender):
@@ -400,6 +406,8 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 	switch {
 	case w.fed.ownerIndex(m.Sender) < 0:
 		return reject(ReasonUnknownSender, "reveal share from unknown sender %q", m.Sender)
+	case w.straggler("reveal/"+m.Sender, m.Round):
+		return reject(ReasonLate, "reveal share from %s after round %d closed", m.Sender, m.Round)
 	case m.Round != w.round:
 		return roundCheck("reveal share", m.Round, w.round)
 	case !slices.Contains(w.asked, m.Sender) || m.Attempt > w.attempt || m.Attempt < 1:
@@ -423,8 +431,30 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 	return nil
 }
 
+// straggler reports whether key names a message a closed step of round
+// did not get, and forgets it.
+func (w *secureWorker) straggler(key string, round int32) bool {
+	r, ok := w.stragglers[key]
+	if ok && r == round {
+		delete(w.stragglers, key)
+		return true
+	}
+	return false
+}
+
 // forward sends the round's partial to the model owner.
 func (w *secureWorker) forward(ctx actor.Context) {
+	w.stragglers = map[string]int32{}
+	for _, n := range w.expected {
+		if !w.got[n] {
+			w.stragglers["update/"+n] = w.round
+		}
+	}
+	for _, n := range w.asked {
+		if !w.revealFrom[n] {
+			w.stragglers["reveal/"+n] = w.round
+		}
+	}
 	w.partial.CombineSeconds = w.combine.Seconds()
 	w.partial.Rejected = w.rejected.take()
 	w.send(ctx, ModelOwnerName, w.partial)
