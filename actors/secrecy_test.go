@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -67,7 +68,7 @@ func TestSecureWorkerSeesNoPlaintext(t *testing.T) {
 // trusted aggregator, the secure worker does see the parameters.
 func TestPlaintextDetectorWorks(t *testing.T) {
 	f := toyFederation(t, "plain")
-	var found bool
+	var found atomic.Bool
 	secrets := map[string]bool{}
 	f.Rounds = 1
 	for _, p := range ownerParams(t, f) {
@@ -79,14 +80,14 @@ func TestPlaintextDetectorWorks(t *testing.T) {
 		raw, _ := proto.Marshal(msg)
 		for s := range secrets {
 			if to == SecureWorkerName && bytes.Contains(raw, []byte(s)) {
-				found = true
+				found.Store(true)
 			}
 		}
 	}
 	if _, err := Run(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
-	if !found {
+	if !found.Load() {
 		t.Fatal("plaintext parameters not detected in the trusted aggregator's input")
 	}
 }

@@ -124,16 +124,17 @@ func (in *Injector) Observe(to string, msg proto.Message) {
 	}
 	in.launched[r] = true
 	batch := append(in.Kit.Updates(u, old), in.Kit.Partials(u, p, in.reports[r][u.Sender])...)
-	in.sent = append(in.sent, batch...)
 	for _, a := range batch {
 		in.Send(a.To, a.Msg)
+		a.Msg = nil // keep the record, not the payloads (megabytes per round under CKKS)
+		in.sent = append(in.sent, a)
 	}
 	delete(in.updates, r-1)
 	delete(in.partials, r-1)
 	delete(in.reports, r-1)
 }
 
-// Sent returns the attacks sent so far.
+// Sent returns the attacks sent so far, without their messages.
 func (in *Injector) Sent() []Attack {
 	in.mu.Lock()
 	defer in.mu.Unlock()
