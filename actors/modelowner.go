@@ -44,7 +44,7 @@ type modelOwner struct {
 	// pending are the partials and reports ("partial/<holder>",
 	// "report/<owner>") the last closed round did not get: one that comes
 	// later is a straggler, not a replay.
-	pending map[string]int32
+	pending stragglers
 }
 
 // Time-outs the model owner sends itself.
@@ -216,7 +216,7 @@ func (mo *modelOwner) onReport(m *OwnerReport) error {
 	switch {
 	case mo.fed.ownerIndex(m.Sender) < 0:
 		return reject(ReasonUnknownSender, "report from unknown sender %q", m.Sender)
-	case mo.straggler("report/"+m.Sender, m.Round):
+	case mo.pending.late("report/"+m.Sender, m.Round):
 		return reject(ReasonLate, "report from %s after round %d closed", m.Sender, m.Round)
 	case m.Round != mo.round:
 		return roundCheck("report", m.Round, mo.round)
@@ -227,17 +227,6 @@ func (mo *modelOwner) onReport(m *OwnerReport) error {
 	}
 	mo.reports[m.Sender] = m
 	return nil
-}
-
-// straggler reports whether key names a message the closed round did not
-// get and round is that round, and forgets it.
-func (mo *modelOwner) straggler(key string, round int32) bool {
-	r, ok := mo.pending[key]
-	if ok && r == round {
-		delete(mo.pending, key)
-		return true
-	}
-	return false
 }
 
 // holders are the parties whose partials the model owner may receive, the
@@ -259,7 +248,7 @@ func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
 	switch {
 	case !slices.Contains(holders, m.Holder):
 		return reject(ReasonUnknownSender, "partial from %q, not a holder", m.Holder)
-	case mo.straggler("partial/"+m.Holder, m.Round):
+	case mo.pending.late("partial/"+m.Holder, m.Round):
 		return reject(ReasonLate, "partial from %s after round %d closed", m.Holder, m.Round)
 	case m.Round != mo.round:
 		return roundCheck("partial", m.Round, mo.round)
@@ -312,7 +301,7 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 		rm.Rejected = append(rm.Rejected, w.Rejected...)
 	}
 	holders, _ := mo.holders()
-	mo.pending = map[string]int32{}
+	mo.pending = stragglers{}
 	for _, h := range holders {
 		if mo.partials[h] == nil {
 			mo.pending["partial/"+h] = mo.round

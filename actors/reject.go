@@ -74,6 +74,21 @@ func roundCheck(kind string, got, at int32) error {
 	return nil
 }
 
+// stragglers are the messages a closed step did not get, by key (e.g.
+// "update/bob") with their round: one that comes later is late, not a
+// replay.
+type stragglers map[string]int32
+
+// late reports whether key is a straggler of round, and forgets it.
+func (s stragglers) late(key string, round int32) bool {
+	r, ok := s[key]
+	if ok && r == round {
+		delete(s, key)
+		return true
+	}
+	return false
+}
+
 // rejectLog records refused messages for one party and logs them.
 type rejectLog struct {
 	party string

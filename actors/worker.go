@@ -50,7 +50,7 @@ type secureWorker struct {
 	// stragglers are the updates and reveal shares ("update/<owner>",
 	// "reveal/<owner>") a closed step did not get: one that comes later is
 	// late, not a replay.
-	stragglers map[string]int32
+	stragglers stragglers
 }
 
 type workerPhase int
@@ -265,7 +265,7 @@ func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 		return reject(ReasonUnknownSender, "update from unknown sender %q", m.Sender)
 	case m.Round == w.round+1:
 		return w.defer_(m) // its RoundStart is on the way
-	case w.straggler("update/"+m.Sender, m.Round):
+	case w.stragglers.late("update/"+m.Sender, m.Round):
 		return reject(ReasonLate, "update from %s after round %d closed", m.Sender, m.Round)
 	case m.Round != w.round:
 		return roundCheck("update", m.Round, w.round)
@@ -406,7 +406,7 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 	switch {
 	case w.fed.ownerIndex(m.Sender) < 0:
 		return reject(ReasonUnknownSender, "reveal share from unknown sender %q", m.Sender)
-	case w.straggler("reveal/"+m.Sender, m.Round):
+	case w.stragglers.late("reveal/"+m.Sender, m.Round):
 		return reject(ReasonLate, "reveal share from %s after round %d closed", m.Sender, m.Round)
 	case m.Round != w.round:
 		return roundCheck("reveal share", m.Round, w.round)
@@ -431,20 +431,9 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 	return nil
 }
 
-// straggler reports whether key names a message a closed step of round
-// did not get, and forgets it.
-func (w *secureWorker) straggler(key string, round int32) bool {
-	r, ok := w.stragglers[key]
-	if ok && r == round {
-		delete(w.stragglers, key)
-		return true
-	}
-	return false
-}
-
 // forward sends the round's partial to the model owner.
 func (w *secureWorker) forward(ctx actor.Context) {
-	w.stragglers = map[string]int32{}
+	w.stragglers = stragglers{}
 	for _, n := range w.expected {
 		if !w.got[n] {
 			w.stragglers["update/"+n] = w.round
