@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/fedactor/fedactor/internal/atomicfile"
+	"github.com/fedactor/fedactor/internal/results"
 )
 
 // checkpointVersion is the version of the checkpoint files' format.
@@ -60,16 +60,12 @@ func (f *Federation) checkpointPath(party string) string {
 	return filepath.Join(f.Checkpoint, party+".ckpt.json")
 }
 
-// writeJSON writes v to path atomically.
+// writeJSON writes v to path atomically, making its directory.
 func writeJSON(path string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := atomicfile.WriteFile(path, b); err != nil {
+	if err := results.WriteJSON(path, v); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
