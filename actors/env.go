@@ -16,6 +16,17 @@ type env struct {
 	cores   *cores
 	traffic *traffic
 	stop    func(party string) // tells the node a party was stopped
+	quit    chan struct{}      // closed when the node shuts down
+}
+
+// quitting reports whether the node is shutting down.
+func (e *env) quitting() bool {
+	select {
+	case <-e.quit:
+		return true
+	default:
+		return false
+	}
 }
 
 // send counts msg's serialized size under its kind and sends it to the

@@ -25,6 +25,7 @@ type Node struct {
 	hosted  []string
 	stopped map[string]bool
 	allStop chan struct{}
+	close   sync.Once
 }
 
 type outcome struct {
@@ -40,7 +41,7 @@ func NewNode(fed Federation, lookup Lookup) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{fed: &f, done: make(chan outcome, 1), stopped: map[string]bool{}, allStop: make(chan struct{})}
-	n.env = &env{fed: &f, pid: lookup, cores: newCores(f.Cores), traffic: newTraffic(), stop: n.partyStopped}
+	n.env = &env{fed: &f, pid: lookup, cores: newCores(f.Cores), traffic: newTraffic(), stop: n.partyStopped, quit: make(chan struct{})}
 	return n, nil
 }
 
@@ -92,6 +93,10 @@ func (n *Node) Stopped() <-chan struct{} { return n.allStop }
 
 // Traffic returns the bytes this node's parties sent, by message kind.
 func (n *Node) Traffic() map[string]int64 { return n.env.traffic.snapshot() }
+
+// Close tells the node's parties that it is shutting down: a data owner
+// stops training at the next epoch and writes no more checkpoints.
+func (n *Node) Close() { n.close.Do(func() { close(n.env.quit) }) }
 
 func (n *Node) partyStopped(name string) {
 	n.mu.Lock()

@@ -372,12 +372,15 @@ func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
 	o.cores.acquire(threads)
 	defer o.cores.release(threads)
 	for range epochs {
+		if o.quitting() {
+			return 0, errShutdown
+		}
 		if loss, err = o.trainer.TrainEpoch(o.self.Data, o.self.Indices, rng); err != nil {
 			return 0, fmt.Errorf("train: %w", err)
 		}
 	}
 	o.params = o.model.Params(o.params)
-	if f.Checkpoint != "" && !f.Train.ResetOptimizer {
+	if f.Checkpoint != "" && !f.Train.ResetOptimizer && !o.quitting() {
 		if err := f.saveOwnerState(o.self.Name, int(m.Round), o.opt.State(nil)); err != nil {
 			return 0, err
 		}
@@ -482,3 +485,6 @@ func (o *dataOwner) partyName(p crypto.Party) (string, error) {
 	}
 	return "", fmt.Errorf("message for unknown party %v", p)
 }
+
+// errShutdown ends a data owner's work when its node shuts down.
+var errShutdown = errors.New("node is shutting down")

@@ -34,6 +34,7 @@ func Run(ctx context.Context, fed Federation) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer stopAll(system, node, pids)
 	for _, name := range node.Parties() {
 		props, err := node.Props(name)
 		if err != nil {
@@ -54,6 +55,21 @@ func Wait(ctx context.Context, node *Node) (*Result, error) {
 		return out.r, out.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// stopAll closes node and waits for its actors to stop, so that no party
+// of a finished run is still training or writing a checkpoint.
+func stopAll(system *actor.ActorSystem, node *Node, pids map[string]*actor.PID) {
+	node.Close()
+	var futures []*actor.Future
+	for _, pid := range pids {
+		futures = append(futures, system.Root.StopFuture(pid))
+	}
+	for _, f := range futures {
+		if err := f.Wait(); err != nil {
+			node.fed.Logger.Warn("actor did not stop in time", "err", err)
+		}
 	}
 }
 

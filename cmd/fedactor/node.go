@@ -101,6 +101,7 @@ func node(args []string) error {
 	if err != nil {
 		return err
 	}
+	defer n.Close()
 	if err := member.Start(n, hosted); err != nil {
 		return err
 	}
