@@ -17,7 +17,7 @@ TAGS := $(if $(BUILDTAGS),-tags $(BUILDTAGS))
 # actors/hosts is left out: its tests start two ProtoActor remotes in one
 # process, and remote.Start sets gRPC's global logger, which races with the
 # other remote's server (one remote per process, as in a real node, is fine).
-RACE_PKGS := ./actors ./actors/policy ./internal/... ./dataset/... ./plots/... ./nn/... ./crypto/...
+RACE_PKGS := ./actors ./actors/policy ./actors/dp ./internal/... ./dataset/... ./plots/... ./nn/... ./crypto/...
 
 .PHONY: run test vet bench soak fuzz proto blas-hint
 
@@ -46,7 +46,8 @@ soak:
 FUZZTIME ?= 10m
 FUZZ_TARGETS := ./dataset:FuzzReadIDX ./actors:FuzzPartyMessages ./actors:FuzzCheckpoint \
 	./crypto:FuzzUnmarshalPlain ./crypto:FuzzUnmarshalSS ./crypto:FuzzUnmarshalSSShamir ./crypto:FuzzUnmarshalSecAgg \
-	./crypto:FuzzUnmarshalCKKS ./crypto:FuzzUnmarshalThresholdCKKS ./crypto:FuzzUnmarshalPaillier
+	./crypto:FuzzUnmarshalCKKS ./crypto:FuzzUnmarshalThresholdCKKS ./crypto:FuzzUnmarshalPaillier \
+	./nn:FuzzLoadSafetensors
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t#*:} ($(FUZZTIME))"; \

@@ -50,7 +50,13 @@ func (f *Federation) runFingerprint() string {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s|%d|%d|%d|%+v", f.Scheme.Name(), f.Model.NumParams(), f.Seed, f.Rounds, f.Train)
 	for _, o := range f.Owners {
-		fmt.Fprintf(h, "|%s:%d", o.Name, o.shardLen())
+		fmt.Fprintf(h, "|%s", o.Name)
+		if f.Clients == nil {
+			fmt.Fprintf(h, ":%d", o.shardLen())
+		}
+	}
+	for _, c := range f.Clients {
+		fmt.Fprintf(h, "|%d", c.Len())
 	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }

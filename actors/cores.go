@@ -1,6 +1,10 @@
 package actors
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/fedactor/fedactor/nn"
+)
 
 // cores shares the machine's cores among parties that compute: an owner
 // takes the cores it trains with and gives them back afterwards, so that N
@@ -36,4 +40,37 @@ func (c *cores) release(n int) {
 	c.free += n
 	c.mu.Unlock()
 	c.cond.Broadcast()
+}
+
+// trainers lends models with their trainers to the data owners that are
+// training, so that an owner holds no model between rounds: a node keeps
+// at most as many as train at once (bounded by cores), whatever the number
+// of owners it hosts.
+type trainers struct {
+	mu    sync.Mutex
+	free  []*nn.Trainer
+	model *nn.Model // the architecture to copy
+	batch int
+}
+
+// get returns an idle trainer with threads threads, making one if none is
+// idle. Its model's parameters are whatever the last borrower left.
+func (p *trainers) get(threads int) *nn.Trainer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		t := p.free[n-1]
+		p.free = p.free[:n-1]
+		t.Threads = threads
+		return t
+	}
+	return &nn.Trainer{Model: p.model.Clone(), BatchSize: p.batch, Threads: threads}
+}
+
+// put gives back a trainer returned by get.
+func (p *trainers) put(t *nn.Trainer) {
+	t.Optimizer, t.Prox, t.Anchor = nil, 0, nil
+	p.mu.Lock()
+	p.free = append(p.free, t)
+	p.mu.Unlock()
 }

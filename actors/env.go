@@ -5,6 +5,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fedactor/fedactor/nn"
 )
 
 // env is what the parties of one run share besides their messages: how to
@@ -17,6 +19,34 @@ type env struct {
 	traffic *traffic
 	stop    func(party string) // tells the node a party was stopped
 	quit    chan struct{}      // closed when the node shuts down
+	pool    *trainers
+
+	mu     sync.Mutex
+	cohort struct {
+		round   int
+		clients []int
+	}
+}
+
+// shard returns the data owner idx trains on in round, and its size.
+func (e *env) shard(idx int, round int32) (nn.Source, []int, int) {
+	f := e.fed
+	if f.Clients == nil {
+		o := f.Owners[idx]
+		return o.Data, o.Indices, o.shardLen()
+	}
+	c := f.Clients[e.cohortOf(int(round))[idx]]
+	return c.Data, c.Indices, c.Len()
+}
+
+// cohortOf is f.Cohort(round), computed once per round for the node.
+func (e *env) cohortOf(round int) []int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cohort.clients == nil || e.cohort.round != round {
+		e.cohort.round, e.cohort.clients = round, e.fed.Cohort(round)
+	}
+	return e.cohort.clients
 }
 
 // quitting reports whether the node is shutting down.

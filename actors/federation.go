@@ -31,8 +31,19 @@ type Federation struct {
 	Strategy policy.Strategy
 	// Model is the initial global model. Every data owner trains a copy.
 	Model *nn.Model
-	// Owners are the data owners, in index order.
+	// Owners are the data owners, in index order. With Clients they are
+	// the slots of each round's cohort and need no data of their own.
 	Owners []Owner
+	// Clients, if set, is the registered population from which every
+	// round samples a cohort of len(Owners) clients without replacement
+	// (client sampling, McMahan et al. 2017): in round r, owner i trains
+	// on the data of client Cohort(r)[i]. A client that is not picked
+	// costs only its index list. Clients keep no optimizer state between
+	// rounds (Train.ResetOptimizer is implied).
+	Clients []Client
+	// Privacy, if set, makes the run DP-FedAvg; each round then reports
+	// the ε spent so far.
+	Privacy *Privacy
 	// Test is the model owner's test set (TestIndices nil means all of it).
 	Test        nn.Source
 	TestIndices []int
@@ -79,6 +90,21 @@ type Owner struct {
 	// Drop, if set, is asked at the start of every round whether and when
 	// the owner drops out of it (see RandomDropouts).
 	Drop func(round int) Dropout
+}
+
+// Client is one registered client of a sampled federation: its private
+// shard (Indices nil means all of Data).
+type Client struct {
+	Data    nn.Source
+	Indices []int
+}
+
+// Len returns the number of examples in c's shard.
+func (c Client) Len() int {
+	if c.Indices != nil {
+		return len(c.Indices)
+	}
+	return c.Data.Len()
 }
 
 func (o Owner) shardLen() int {
@@ -156,6 +182,9 @@ type TrainConfig struct {
 	LR float64
 	// Momentum for sgd.
 	Momentum float64
+	// Prox is FedProx's μ (Li et al. 2020): local training adds
+	// μ/2·‖w − w_global‖² to the loss; 0 means plain FedAvg training.
+	Prox float64
 	// ResetOptimizer starts each round with fresh optimizer state instead
 	// of keeping the owner's state from its previous round.
 	ResetOptimizer bool
@@ -215,15 +244,29 @@ func (f Federation) withDefaults() (Federation, error) {
 			return f, fmt.Errorf("actors: owner %d: name %q is empty or taken", i, o.Name)
 		}
 		f.index[o.Name] = i
-		if o.Data == nil {
-			return f, fmt.Errorf("actors: owner %s has no data", o.Name)
+		if f.Clients != nil {
+			continue
 		}
-		if o.Data.InputSize() != f.Model.InputSize() {
-			return f, fmt.Errorf("actors: owner %s: examples of size %d, model takes %d", o.Name, o.Data.InputSize(), f.Model.InputSize())
+		if err := f.checkShard(o.Name, o.Data); err != nil {
+			return f, err
 		}
+	}
+	if f.Clients != nil {
+		if len(f.Owners) > len(f.Clients) {
+			return f, fmt.Errorf("actors: cohort of %d from %d clients", len(f.Owners), len(f.Clients))
+		}
+		for i, c := range f.Clients {
+			if err := f.checkShard(fmt.Sprintf("client %d", i), c.Data); err != nil {
+				return f, err
+			}
+		}
+		f.Train.ResetOptimizer = true
 	}
 	if f.Strategy == nil {
 		f.Strategy = policy.FedAvg{}
+	}
+	if err := f.checkPrivacy(); err != nil {
+		return f, err
 	}
 	f.Train = f.Train.withDefaults()
 	if _, err := f.Train.newOptimizer(); err != nil {
@@ -242,6 +285,28 @@ func (f Federation) withDefaults() (Federation, error) {
 		f.Logger = slog.New(slog.DiscardHandler)
 	}
 	return f, nil
+}
+
+// checkShard validates the data of a shard called name.
+func (f *Federation) checkShard(name string, d nn.Source) error {
+	switch {
+	case d == nil:
+		return fmt.Errorf("actors: %s has no data", name)
+	case d.InputSize() != f.Model.InputSize():
+		return fmt.Errorf("actors: %s: examples of size %d, model takes %d", name, d.InputSize(), f.Model.InputSize())
+	}
+	return nil
+}
+
+// Cohort returns the clients sampled for round, in slot order: a seeded
+// draw of len(Owners) of the Clients without replacement, the same on
+// every node. It returns nil when the federation does not sample.
+func (f *Federation) Cohort(round int) []int {
+	if f.Clients == nil {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(f.Seed^0x636f686f7274, uint64(round)))
+	return rng.Perm(len(f.Clients))[:len(f.Owners)]
 }
 
 // ownerThreads is the number of training threads per owner: the cores

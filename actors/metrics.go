@@ -29,6 +29,12 @@ type RoundMetrics struct {
 	// Contributors are the owners whose updates are in the aggregate;
 	// Dropped were expected but missed the deadline or failed.
 	Contributors, Dropped []string
+	// Cohort lists the clients sampled this round, in slot order, when
+	// the federation samples (Federation.Clients).
+	Cohort []int `json:",omitempty"`
+	// Epsilon is the ε of (ε, δ)-DP spent by the rounds so far, with
+	// Federation.Privacy; 0 without.
+	Epsilon float64 `json:",omitempty"`
 	// Rejected records every message the secure worker or the model owner
 	// refused this round (see CountRejected).
 	Rejected []*Rejection

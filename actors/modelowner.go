@@ -3,6 +3,8 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -28,6 +30,7 @@ type modelOwner struct {
 	done     func(*Result, error)
 
 	global    []float64
+	noise     *rand.Rand // central DP noise
 	eval      *nn.Model
 	evaluator *nn.Trainer
 	ready     map[string]bool
@@ -55,6 +58,13 @@ type (
 
 // Receive implements actor.Actor.
 func (mo *modelOwner) Receive(ctx actor.Context) {
+	// The model owner's state is the run: restarting it would lose the
+	// run and leave everyone waiting, so a bug ends the run instead.
+	defer func() {
+		if r := recover(); r != nil {
+			mo.finish(ctx, fmt.Errorf("actors: model owner failed: %v\n%s", r, debug.Stack()))
+		}
+	}()
 	var err error
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
@@ -294,11 +304,17 @@ func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
 func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	mo.cancel()
 	f := mo.fed
-	rm := RoundMetrics{Round: int(mo.round), Parties: map[string]PartyTimes{}}
+	rm := RoundMetrics{Round: int(mo.round), Parties: map[string]PartyTimes{}, Cohort: f.Cohort(int(mo.round))}
 	w := mo.partials[SecureWorkerName]
 	if w != nil {
 		rm.Contributors = w.Contributors
-		rm.Rejected = append(rm.Rejected, w.Rejected...)
+		// The holder's records pass through a log of their own, so that
+		// a holder cannot make the round's record grow without bound.
+		var theirs rejectLog
+		for _, r := range w.Rejected {
+			theirs.record(r)
+		}
+		rm.Rejected = append(rm.Rejected, theirs.take()...)
 	}
 	holders, _ := mo.holders()
 	mo.pending = stragglers{}
@@ -337,6 +353,13 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	rm.Bytes, rm.BytesSent = mo.traffic.since(mo.traffic0)
 	rm.Seconds = time.Since(mo.start).Seconds()
 	mo.partials, mo.reports = nil, nil
+	if f.Privacy != nil {
+		var err error
+		if rm.Epsilon, err = mo.epsilon(rm); err != nil {
+			mo.finish(ctx, fmt.Errorf("round %d: %w", mo.round, err))
+			return
+		}
+	}
 	mo.result.Rounds = append(mo.result.Rounds, rm)
 	if f.Checkpoint != "" {
 		if err := mo.checkpoint(); err != nil {
@@ -355,6 +378,25 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	mo.startRound(ctx)
 }
 
+// epsilon returns the ε spent after rm: every round that revealed an
+// aggregate counts (a failed round reveals nothing).
+func (mo *modelOwner) epsilon(rm RoundMetrics) (float64, error) {
+	n := 0
+	if rm.Err == "" {
+		n++
+	}
+	for _, r := range mo.result.Rounds {
+		if r.Err == "" {
+			n++
+		}
+	}
+	eps, _, err := mo.fed.accountant().Epsilon(n)
+	if err != nil {
+		return 0, fmt.Errorf("privacy accountant: %w", err)
+	}
+	return eps, nil
+}
+
 // reveal turns the round's partials into the next global model.
 func (mo *modelOwner) reveal(rm *RoundMetrics) error {
 	start := time.Now()
@@ -370,6 +412,16 @@ func (mo *modelOwner) reveal(rm *RoundMetrics) error {
 	sum, weight, err := mo.revealer.Reveal(partials, w.RevealShare)
 	if err != nil {
 		return fmt.Errorf("reveal: %w", err)
+	}
+	if p := mo.fed.Privacy; p != nil {
+		if mo.noise == nil && !p.Distributed {
+			if mo.noise, err = noiseSource(mo.fed.Rand); err != nil {
+				return err
+			}
+		}
+		if weight, err = p.noisySum(sum, mo.global, weight, len(mo.fed.Owners), mo.noise); err != nil {
+			return fmt.Errorf("privacy: %w", err)
+		}
 	}
 	next := make([]float64, len(mo.global))
 	if err := mo.fed.Strategy.Aggregate(next, mo.global, sum, weight); err != nil {

@@ -22,10 +22,10 @@ type dataOwner struct {
 	idx  int
 	self Owner
 
-	model   *nn.Model
-	trainer *nn.Trainer
-	opt     nn.Optimizer
-	params  []float64
+	opt    nn.Optimizer // kept between rounds unless Train.ResetOptimizer
+	params []float64    // the trained model, until it is protected
+	global []float64    // the round's global model, until then too
+	noise  *rand.Rand   // DP noise, with distributed Privacy
 
 	flow      crypto.Flow
 	protector crypto.Protector
@@ -44,15 +44,11 @@ type dataOwner struct {
 }
 
 func newDataOwner(e *env, idx int) *dataOwner {
-	f := e.fed
-	m := f.Model.Clone()
 	return &dataOwner{
-		env:     e,
-		idx:     idx,
-		self:    f.Owners[idx],
-		model:   m,
-		trainer: &nn.Trainer{Model: m, BatchSize: f.Train.BatchSize, Threads: f.ownerThreads()},
-		shares:  map[int32]map[string][]byte{},
+		env:    e,
+		idx:    idx,
+		self:   e.fed.Owners[idx],
+		shares: map[int32]map[string][]byte{},
 	}
 }
 
@@ -267,7 +263,8 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 	}
 	o.pending = nil
 	start := time.Now()
-	msgs, err := o.protector.Protect(o.params, o.fed.Strategy.Weight(o.self.shardLen()))
+	msgs, err := o.protect(rep.Round)
+	o.params, o.global = nil, nil // an owner holds no model between rounds
 	rep.ProtectSeconds = time.Since(start).Seconds()
 	type addressed struct {
 		to string
@@ -304,6 +301,26 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 	}
 }
 
+// protect protects the trained model of round with its weight, clipped
+// and noised first with Privacy.
+func (o *dataOwner) protect(round int32) ([]crypto.Message, error) {
+	_, _, n := o.shard(o.idx, round)
+	weight := o.fed.Strategy.Weight(n)
+	if p := o.fed.Privacy; p != nil {
+		if o.noise == nil && p.Distributed {
+			var err error
+			if o.noise, err = noiseSource(o.fed.Rand); err != nil {
+				return nil, err
+			}
+		}
+		if err := p.privatize(o.params, o.global, len(o.fed.Owners), o.noise); err != nil {
+			return nil, fmt.Errorf("privacy: %w", err)
+		}
+		weight = 1
+	}
+	return o.protector.Protect(o.params, weight)
+}
+
 // fail reports a failed round to the model owner.
 func (o *dataOwner) fail(ctx actor.Context, err error) {
 	rep := o.pending
@@ -323,10 +340,10 @@ func (o *dataOwner) checkGlobal(m *GlobalModel) error {
 		return errors.New("global model before set-up")
 	case m.Round <= o.round:
 		return fmt.Errorf("global model for round %d after round %d", m.Round, o.round)
-	case len(m.Weights) != o.model.NumParams():
-		return fmt.Errorf("global model has %d weights, want %d", len(m.Weights), o.model.NumParams())
-	case m.Epochs < 0 || m.Epochs > 1000:
-		return fmt.Errorf("global model asks for %d epochs", m.Epochs)
+	case len(m.Weights) != o.fed.Model.NumParams():
+		return fmt.Errorf("global model has %d weights, want %d", len(m.Weights), o.fed.Model.NumParams())
+	case m.Epochs < 0 || int(m.Epochs) > o.fed.Train.Epochs:
+		return fmt.Errorf("global model asks for %d epochs, the federation agreed on %d", m.Epochs, o.fed.Train.Epochs)
 	}
 	for i, w := range m.Weights {
 		if math.IsNaN(w) || math.IsInf(w, 0) {
@@ -339,9 +356,6 @@ func (o *dataOwner) checkGlobal(m *GlobalModel) error {
 // train runs the round's local epochs and leaves the trained parameters in
 // o.params. It returns the last epoch's mean loss.
 func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
-	if err := o.model.SetParams(m.Weights); err != nil {
-		return 0, err
-	}
 	f := o.fed
 	if o.opt == nil || f.Train.ResetOptimizer {
 		if o.opt, err = f.Train.newOptimizer(); err != nil {
@@ -360,27 +374,38 @@ func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
 			}
 		}
 	}
-	o.trainer.Optimizer = o.opt
 	// Each round shuffles from its own seed, so that a resumed run trains
 	// exactly as an uninterrupted one.
 	rng := rand.New(rand.NewPCG(f.Seed, uint64(o.idx+1)<<32|uint64(m.Round)))
 	epochs := int(m.Epochs)
 	if epochs == 0 {
-		epochs = o.fed.Train.Epochs
+		epochs = f.Train.Epochs
 	}
-	threads := o.trainer.Threads
+	data, indices, _ := o.shard(o.idx, m.Round)
+	threads := f.ownerThreads()
 	o.cores.acquire(threads)
 	defer o.cores.release(threads)
+	t := o.pool.get(threads)
+	defer o.pool.put(t)
+	if err := t.Model.SetParams(m.Weights); err != nil {
+		return 0, err
+	}
+	t.Optimizer = o.opt
+	if f.Train.Prox > 0 {
+		t.Prox, t.Anchor = f.Train.Prox, m.Weights
+	}
 	for range epochs {
 		if o.quitting() {
 			return 0, errShutdown
 		}
-		if loss, err = o.trainer.TrainEpoch(o.self.Data, o.self.Indices, rng); err != nil {
+		if loss, err = t.TrainEpoch(data, indices, rng); err != nil {
 			return 0, fmt.Errorf("train: %w", err)
 		}
 	}
-	o.params = o.model.Params(o.params)
-	if f.Checkpoint != "" && !f.Train.ResetOptimizer && !o.quitting() {
+	o.params, o.global = t.Model.Params(o.params), m.Weights
+	if f.Train.ResetOptimizer {
+		o.opt = nil // nothing to keep until the next round
+	} else if f.Checkpoint != "" && !o.quitting() {
 		if err := f.saveOwnerState(o.self.Name, int(m.Round), o.opt.State(nil)); err != nil {
 			return 0, err
 		}

@@ -89,28 +89,51 @@ func (s stragglers) late(key string, round int32) bool {
 	return false
 }
 
+// maxRejectDetails is the number of refusals per party and round recorded
+// one by one; later ones are counted per reason, so that a flood of bad
+// messages costs bounded memory.
+const maxRejectDetails = 64
+
 // rejectLog records refused messages for one party and logs them.
 type rejectLog struct {
 	party string
 	list  []*Rejection
+	n     int // records in list that stand for one message each
 }
 
-// add records msg, refused with err, and logs it (late stragglers at debug
-// level, everything else as a warning).
+// add records msg, refused with err, and logs it (late stragglers, and
+// anything past the detail cap, at debug level; the rest as a warning).
 func (l *rejectLog) add(e *env, round int32, msg proto.Message, err error) {
-	r := &Rejection{Party: l.party, Sender: senderOf(msg), Kind: kindOf(msg), Reason: reasonOf(err), Detail: err.Error()}
-	l.list = append(l.list, r)
+	r := &Rejection{Party: l.party, Sender: senderOf(msg), Kind: kindOf(msg), Reason: reasonOf(err), Detail: err.Error(), Count: 1}
 	level := e.fed.Logger.Warn
-	if r.Reason == ReasonLate {
+	if r.Reason == ReasonLate || l.n >= maxRejectDetails {
 		level = e.fed.Logger.Debug
 	}
 	level("message rejected", "party", l.party, "round", round, "kind", r.Kind, "sender", r.Sender, "reason", r.Reason, "err", err)
+	l.record(r)
+}
+
+// record keeps r, or past the cap adds its count to the summary record of
+// its party and reason.
+func (l *rejectLog) record(r *Rejection) {
+	if l.n < maxRejectDetails && r.GetCount() <= 1 {
+		l.n++
+		l.list = append(l.list, r)
+		return
+	}
+	for _, s := range l.list[l.n:] {
+		if s.Party == r.Party && s.Reason == r.Reason {
+			s.Count += max(r.Count, 1)
+			return
+		}
+	}
+	l.list = append(l.list, &Rejection{Party: r.Party, Reason: r.Reason, Detail: "further refusals, counted only", Count: max(r.Count, 1)})
 }
 
 // take returns the records so far and starts a new list.
 func (l *rejectLog) take() []*Rejection {
 	out := l.list
-	l.list = nil
+	l.list, l.n = nil, 0
 	return out
 }
 
@@ -133,7 +156,7 @@ func CountRejected(rounds []RoundMetrics) map[string]int {
 	n := map[string]int{}
 	for _, r := range rounds {
 		for _, x := range r.Rejected {
-			n[x.Reason]++
+			n[x.Reason] += max(int(x.Count), 1)
 		}
 	}
 	return n

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"github.com/fedactor/fedactor/actors/policy"
 	"math"
 	"reflect"
 	"slices"
@@ -208,6 +209,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	f.Rounds = 4
 	f.Train.Optimizer = "adam" // state that must survive the restart
 	f.Train.LR = 0.01
+	f.Strategy = &policy.FedAvgM{Momentum: 0.9} // server state too
 	whole, err := Run(context.Background(), f)
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +217,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 
 	f.Checkpoint = t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
+	f.Strategy = &policy.FedAvgM{Momentum: 0.9}
 	f.OnRound = func(rm RoundMetrics) {
 		if rm.Round == 2 {
 			cancel() // the process "dies" after round 2's checkpoint
@@ -233,6 +236,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	first := slices.Clone(c.Rounds)
 
 	f.OnRound, f.Resume = nil, true
+	f.Strategy = &policy.FedAvgM{Momentum: 0.9}
 	resumed, err := Run(context.Background(), f)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -60,6 +61,21 @@ type Trainer struct {
 	// runtime.GOMAXPROCS(0). With 1 everything runs on the calling
 	// goroutine.
 	Threads int
+	// Prox is the coefficient μ ≥ 0 of the proximal term of FedProx (Li et
+	// al. 2020, "Federated Optimization in Heterogeneous Networks"),
+	// μ/2·‖w − Anchor‖², added to each batch's loss so that local training
+	// stays near Anchor: every step adds μ·(w − Anchor) to the gradient
+	// before the optimizer step (one extra pass over the parameters), and
+	// TrainBatch and TrainEpoch report losses that include the term. With
+	// Prox 0 or a nil Anchor there is no term and training is exactly as
+	// without these fields. Evaluate ignores both.
+	Prox float64
+	// Anchor is the parameter vector the proximal term pulls towards,
+	// usually the global model the round started from, in the order of
+	// Model.Params; each value is rounded to float32 (as SetParams does)
+	// before use. nil disables the term. Training reads it and never
+	// modifies it; like Model, it may be swapped between calls.
+	Anchor []float64
 
 	works []*work
 	order []int
@@ -97,6 +113,14 @@ func (t *Trainer) prepare(src Source, train bool, nt, per int) error {
 	}
 	if t.BatchSize < 0 || t.Threads < 0 {
 		return fmt.Errorf("nn: negative BatchSize (%d) or Threads (%d)", t.BatchSize, t.Threads)
+	}
+	if train {
+		if !(t.Prox >= 0) || math.IsInf(t.Prox, 0) {
+			return fmt.Errorf("nn: Prox %g is not a finite number >= 0", t.Prox)
+		}
+		if t.Anchor != nil && len(t.Anchor) != t.Model.a.nparams {
+			return fmt.Errorf("nn: Anchor has %d values, model %s has %d parameters", len(t.Anchor), t.Model.a.name, t.Model.a.nparams)
+		}
 	}
 	if src == nil {
 		return errors.New("nn: nil Source")
@@ -195,8 +219,8 @@ func parallel(n int, f func(k int)) {
 // BatchSize (the last one may be smaller and is trained too) and takes one
 // optimizer step per batch. Dropout masks are drawn from seeds taken from
 // rng, so a run replays exactly for a given rng state and Threads. It
-// returns the mean training loss over the epoch's examples. idx is not
-// modified.
+// returns the mean training loss over the epoch's examples (with the
+// proximal term if Prox and Anchor are set). idx is not modified.
 func (t *Trainer) TrainEpoch(src Source, idx []int, rng *rand.Rand) (meanLoss float64, err error) {
 	if src == nil {
 		return 0, errors.New("nn: nil Source")
@@ -230,7 +254,8 @@ func (t *Trainer) TrainEpoch(src Source, idx []int, rng *rand.Rand) (meanLoss fl
 
 // TrainBatch takes one optimizer step on the mean softmax cross-entropy of
 // the examples batch of src (any length up to BatchSize), drawing the
-// dropout seed from rng, and returns that mean loss (before the step). On
+// dropout seed from rng, and returns that mean loss (before the step),
+// plus the proximal term μ/2·‖w − Anchor‖² if Prox and Anchor are set. On
 // error the model is unchanged.
 func (t *Trainer) TrainBatch(src Source, batch []int, rng *rand.Rand) (loss float64, err error) {
 	n := len(batch)
@@ -289,10 +314,28 @@ func (t *Trainer) TrainBatch(src Source, batch []int, rng *rand.Rand) (loss floa
 			g[j] += v
 		}
 	}
+	loss /= float64(n)
+	if t.Prox > 0 && t.Anchor != nil {
+		loss += addProx(g, m.w, t.Anchor, t.Prox)
+	}
 	if err := t.Optimizer.Step(m.w, g); err != nil {
 		return 0, err
 	}
-	return loss / float64(n), nil
+	return loss, nil
+}
+
+// addProx adds the gradient mu·(w − anchor) of the proximal term to g and
+// returns the term, mu/2·‖w − anchor‖², in one pass.
+func addProx(g, w []float32, anchor []float64, mu float64) float64 {
+	g, anchor = g[:len(w)], anchor[:len(w)]
+	m := float32(mu)
+	var sq float64
+	for i, wi := range w {
+		d := wi - float32(anchor[i])
+		g[i] += m * d
+		sq += float64(d) * float64(d)
+	}
+	return 0.5 * mu * sq
 }
 
 // Evaluate returns the accuracy (fraction of examples whose highest logit

@@ -38,10 +38,12 @@ func newEstimate(c Config, d *Data, settings []Setting) *estimate {
 	e := &estimate{start: time.Now(), work: map[Setting]float64{}, rounds: c.Rounds}
 	for _, s := range settings {
 		train := float64(len(d.TrainIdx) * c.Epochs)
+		m := float64(c.Cohort(s.Workers))
 		if s.Split == "full" {
 			train *= float64(s.Workers)
 		}
-		round := train/(speed*min(cores, float64(s.Workers))) + float64(len(d.TestIdx))/(3*speed*cores)
+		train *= m / float64(s.Workers) // the cohort's share
+		round := train/(speed*min(cores, m)) + float64(len(d.TestIdx))/(3*speed*cores)
 		e.work[s] = round
 		e.budget += round * float64(c.Rounds)
 	}

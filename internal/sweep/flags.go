@@ -19,6 +19,7 @@ type Flags struct {
 	DataDir                  string
 	Quick, Verbose           bool
 	workers, splits, schemes string
+	clients                  string
 	resume                   string
 	fs                       *flag.FlagSet
 }
@@ -29,6 +30,8 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	f := &Flags{fs: fs}
 	c := &f.Config
 	fs.StringVar(&f.workers, "workers", "2,4,8", "comma-separated numbers of data owners")
+	fs.StringVar(&f.clients, "clients", "", "comma-separated numbers of registered clients, of which -fraction train each round (client sampling; replaces -workers)")
+	fs.Float64Var(&c.Fraction, "fraction", 0, "fraction of the clients sampled per round (default 0.1 with -clients; 0 = every owner every round)")
 	fs.StringVar(&f.splits, "splits", "full,iid,shards,dirichlet", "comma-separated data splits: full, iid, shards, dirichlet, quantity")
 	fs.StringVar(&f.schemes, "scheme", "ckks", "aggregation scheme, or a comma-separated list: plain, ss, secagg, ckks, ckks-threshold, paillier")
 	fs.StringVar(&c.Params, "params", "", "crypto parameter preset (ckks: logN13, logN14, logN15; paillier: 2048, 3072)")
@@ -44,6 +47,13 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	fs.IntVar(&c.TestLimit, "test-limit", 0, "test examples to use (0 = all 10,000)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the model, the splits, shuffling and dropout")
 	fs.BoolVar(&c.Unweighted, "unweighted", false, "average owners' models without weighting by sample count")
+	fs.StringVar(&c.Strategy, "strategy", "", "server strategy: fedavg, fedavg-unweighted, fedavgm or fedadam, with options as in fedadam:lr=0.01,tau=1e-3 (default fedavg)")
+	fs.Float64Var(&c.Mu, "mu", 0, "FedProx proximal weight μ in local training (0 = off)")
+	fs.Float64Var(&c.DP.Noise, "dp-noise", 0, "DP-FedAvg noise multiplier z (0 = no differential privacy)")
+	fs.Float64Var(&c.DP.Clip, "dp-clip", 0.1, "DP-FedAvg clipping bound C on each owner's model change")
+	fs.Float64Var(&c.DP.Delta, "dp-delta", 1e-5, "δ for the reported ε")
+	fs.BoolVar(&c.DP.Distributed, "dp-distributed", false, "owners add the DP noise before protecting (default: the model owner adds it after the reveal)")
+	fs.StringVar(&c.SaveModel, "save-model", "", "write each setting's final model to `path` in safetensors format (several settings: path gets a _scheme_split_workers suffix)")
 	fs.DurationVar(&c.Deadline, "deadline", 0, "per-round deadline for data owners (0 = 10m)")
 	fs.Float64Var(&c.Dropout, "dropout", 0, "probability that a data owner drops out of a round (seeded by -seed)")
 	fs.StringVar(&c.DropoutAt, "dropout-at", "any", "when owners drop out: before-send, before-unmask or any")
@@ -62,9 +72,9 @@ func (f *Flags) Parse() (Config, error) {
 	if f.resume != "" {
 		return f.parseResume()
 	}
+	set := map[string]bool{} // the flags given explicitly
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if f.Quick {
-		set := map[string]bool{}
-		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 		quick := map[string]string{"workers": "2,4", "splits": "iid,shards", "rounds": "3", "limit": "3000", "test-limit": "2000"}
 		for name, v := range quick {
 			if !set[name] {
@@ -75,9 +85,19 @@ func (f *Flags) Parse() (Config, error) {
 		}
 	}
 	f.Schemes, f.Splits = cli.List(f.schemes), cli.List(f.splits)
+	workers, name := f.workers, "-workers"
+	if f.clients != "" {
+		if set["workers"] {
+			return f.Config, fmt.Errorf("give -clients or -workers, not both")
+		}
+		workers, name = f.clients, "-clients"
+		if !set["fraction"] {
+			f.Fraction = 0.1
+		}
+	}
 	var err error
-	if f.Workers, err = ints(f.workers); err != nil {
-		return f.Config, fmt.Errorf("-workers: %w", err)
+	if f.Workers, err = ints(workers); err != nil {
+		return f.Config, fmt.Errorf("%s: %w", name, err)
 	}
 	return f.Config, f.Validate()
 }

@@ -56,6 +56,12 @@ func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels 
 	for _, ow := range f.Owners {
 		o.ShardSizes = append(o.ShardSizes, len(ow.Indices))
 	}
+	if f.Clients != nil {
+		o.ShardSizes = o.ShardSizes[:0]
+		for _, cl := range f.Clients {
+			o.ShardSizes = append(o.ShardSizes, cl.Len())
+		}
+	}
 	if n := len(r.Rounds); n > 0 {
 		o.FinalAccuracy = r.Rounds[n-1].TestAccuracy
 	}
@@ -85,7 +91,7 @@ func (s *Summary) has(st Setting) bool {
 // over the round's contributing owners, combine the slowest holder's.
 var Columns = []string{"scheme", "split", "workers", "round", "test_accuracy", "test_loss", "train_loss",
 	"round_seconds", "train_seconds", "protect_seconds", "combine_seconds", "reveal_seconds", "evaluate_seconds",
-	"bytes_sent", "contributors", "dropped", "rejected", "error"}
+	"bytes_sent", "contributors", "dropped", "rejected", "epsilon", "error"}
 
 func (s *Summary) rows() [][]string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
@@ -95,10 +101,19 @@ func (s *Summary) rows() [][]string {
 			rows = append(rows, []string{o.Scheme, o.Split, strconv.Itoa(o.Workers), strconv.Itoa(r.Round),
 				f(r.TestAccuracy), f(r.TestLoss), f(r.TrainLoss), f(r.Seconds), f(r.Train), f(r.Protect), f(r.Combine),
 				f(r.Reveal), f(r.Evaluate), strconv.FormatInt(r.BytesSent, 10), strconv.Itoa(len(r.Contributors)),
-				strings.Join(r.Dropped, " "), strconv.Itoa(len(r.Rejected)), r.Err})
+				strings.Join(r.Dropped, " "), strconv.Itoa(rejected(r)), f(r.Epsilon), r.Err})
 		}
 	}
 	return rows
+}
+
+// rejected returns the number of messages refused in round r.
+func rejected(r actors.RoundMetrics) int {
+	n := 0
+	for _, c := range actors.CountRejected([]actors.RoundMetrics{r}) {
+		n += c
+	}
+	return n
 }
 
 // Write saves results.csv and summary.json to dir.
@@ -160,12 +175,18 @@ func (s *Summary) Plot(dir string) error {
 			continue
 		}
 		drawn[key] = true
+		if o.Workers > maxLabelBars {
+			continue // unreadable as bars
+		}
 		if err := plotLabels(dir, o); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// maxLabelBars is the most owners a label histogram is drawn for.
+const maxLabelBars = 100
 
 func plotLabels(dir string, o Outcome) error {
 	names := actors.OwnerNames(o.Workers)

@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
@@ -56,6 +59,20 @@ type Config struct {
 	Threshold int `json:"threshold"`
 	// MaxNorm bounds the L2 norm of an update (0 = no bound).
 	MaxNorm float64 `json:"max_norm"`
+	// Fraction, if above 0, turns on client sampling: each worker count is
+	// a number K of registered clients, of which Cohort(K) train in each
+	// round.
+	Fraction float64 `json:"fraction,omitempty"`
+	// Strategy is the model owner's policy, as policy.Parse reads it
+	// ("" = fedavg, or fedavg-unweighted with Unweighted).
+	Strategy string `json:"strategy,omitempty"`
+	// Mu is FedProx's proximal weight μ in local training (0 = off).
+	Mu float64 `json:"mu,omitempty"`
+	// DP turns on DP-FedAvg when its multiplier is above 0.
+	DP DPConfig `json:"dp,omitzero"`
+	// SaveModel, if set, is where each setting's final model is written
+	// in safetensors format.
+	SaveModel string `json:"save_model,omitempty"`
 	// Out is the output directory.
 	Out string `json:"-"`
 	// Resume continues the run saved in Out.
@@ -67,6 +84,42 @@ type Config struct {
 // so that with 30% dropouts a round almost always keeps enough parties,
 // while no single party can reveal alone.
 func DropoutThreshold(n int) int { return max(min(2, n), (n+2)/3) }
+
+// DPConfig is the sweep's DP-FedAvg configuration (see actors.Privacy).
+type DPConfig struct {
+	Noise       float64 `json:"noise_multiplier"`
+	Clip        float64 `json:"clip"`
+	Delta       float64 `json:"delta"`
+	Distributed bool    `json:"distributed"`
+}
+
+// privacy returns the actors' configuration, nil when DP is off.
+func (d DPConfig) privacy() *actors.Privacy {
+	if d.Noise <= 0 {
+		return nil
+	}
+	return &actors.Privacy{Multiplier: d.Noise, Clip: d.Clip, Delta: d.Delta, Distributed: d.Distributed}
+}
+
+// strategy returns a fresh instance of the configured strategy.
+func (c Config) strategy() (policy.Strategy, error) {
+	if c.Strategy == "" {
+		return policy.FedAvg{Unweighted: c.Unweighted}, nil
+	}
+	if c.Unweighted {
+		return nil, fmt.Errorf("-unweighted goes with the default strategy only; use -strategy fedavg-unweighted")
+	}
+	return policy.Parse(c.Strategy)
+}
+
+// Cohort returns the number of owners that train in a round of a setting
+// with n workers: n, or with sampling C·n rounded, at least 1.
+func (c Config) Cohort(n int) int {
+	if c.Fraction <= 0 {
+		return n
+	}
+	return max(1, min(n, int(math.Round(c.Fraction*float64(n)))))
+}
 
 // Setting is one point of the sweep's grid.
 type Setting struct {
@@ -106,6 +159,17 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-threshold %d < 0", c.Threshold)
 	case !(c.MaxNorm >= 0):
 		return fmt.Errorf("-max-norm %g: want >= 0 (0 = no bound)", c.MaxNorm)
+	case !(c.Fraction >= 0 && c.Fraction <= 1):
+		return fmt.Errorf("-fraction %g: want a fraction in (0, 1] (0 = no sampling)", c.Fraction)
+	case !(c.Mu >= 0) || math.IsInf(c.Mu, 0):
+		return fmt.Errorf("-mu %g: want a finite μ >= 0", c.Mu)
+	case c.DP.Noise < 0 || (c.DP.Noise > 0 && !(c.DP.Clip > 0)):
+		return fmt.Errorf("-dp-noise %g with -dp-clip %g: want a noise multiplier >= 0 and, with noise, a clipping bound > 0", c.DP.Noise, c.DP.Clip)
+	case !(c.DP.Delta >= 0 && c.DP.Delta < 1):
+		return fmt.Errorf("-dp-delta %g: want δ in (0, 1)", c.DP.Delta)
+	}
+	if _, err := c.strategy(); err != nil {
+		return err
 	}
 	if _, err := actors.ParseDropout(c.DropoutAt); err != nil {
 		return fmt.Errorf("-dropout-at: %w", err)
@@ -117,7 +181,10 @@ func (c Config) Validate() error {
 	}
 	for _, s := range c.Schemes {
 		for _, w := range c.Workers {
-			if _, err := c.scheme(s, w, 1); err != nil {
+			if c.Fraction > 0 && s == "ckks-threshold" {
+				return fmt.Errorf("ckks-threshold cannot sample clients: its key shares belong to fixed owners")
+			}
+			if _, err := c.scheme(s, c.Cohort(w), 1); err != nil {
 				return err
 			}
 		}
@@ -196,6 +263,11 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 		if err := sum.Write(c.Out); err != nil {
 			return sum, err
 		}
+		if c.SaveModel != "" {
+			if err := saveModel(c.modelPath(s, len(settings)), fed.Model, res.Final, s); err != nil {
+				return sum, err
+			}
+		}
 		if err := os.RemoveAll(fed.Checkpoint); err != nil {
 			return sum, err
 		}
@@ -213,6 +285,28 @@ func (c Config) scheme(name string, n, l int) (crypto.Scheme, error) {
 		t = 0
 	}
 	return crypto.New(name, crypto.Config{Owners: n, Len: l, Params: c.Params, Threshold: t, MaxNorm: c.MaxNorm})
+}
+
+// modelPath is where -save-model puts setting s's model, of n settings.
+func (c Config) modelPath(s Setting, n int) string {
+	if n == 1 {
+		return c.SaveModel
+	}
+	ext := filepath.Ext(c.SaveModel)
+	return fmt.Sprintf("%s_%s_%s_%d%s", strings.TrimSuffix(c.SaveModel, ext), s.Scheme, s.Split, s.Workers, ext)
+}
+
+// saveModel writes params, for the architecture of m, as safetensors.
+func saveModel(path string, m *nn.Model, params []float64, s Setting) error {
+	m = m.Clone()
+	if err := m.SetParams(params); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	meta := map[string]string{"scheme": s.Scheme, "split": s.Split, "workers": strconv.Itoa(s.Workers)}
+	if err := nn.SaveSafetensorsFile(path, m, meta); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	return nil
 }
 
 // checkpointDir is where setting s keeps its checkpoints while it runs.
@@ -245,24 +339,38 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	if err != nil {
 		return f, nil, err
 	}
-	owners := make([]actors.Owner, s.Workers)
-	for k, part := range parts {
+	var clients []actors.Client
+	for _, part := range parts {
 		for i, j := range part {
 			part[i] = d.TrainIdx[j]
 		}
-		owners[k] = actors.Owner{Name: actors.OwnerName(k), Data: d.Train, Indices: part}
+		clients = append(clients, actors.Client{Data: d.Train, Indices: part})
+	}
+	owners := make([]actors.Owner, c.Cohort(s.Workers))
+	for k := range owners {
+		owners[k].Name = actors.OwnerName(k)
+		if c.Fraction <= 0 {
+			owners[k].Data, owners[k].Indices = d.Train, parts[k]
+		}
 		if c.Dropout > 0 {
 			owners[k].Drop = actors.RandomDropouts(c.Dropout, at, c.Seed, k)
 		}
 	}
-	scheme, err := c.scheme(s.Scheme, s.Workers, m.NumParams())
+	if c.Fraction <= 0 {
+		clients = nil
+	}
+	scheme, err := c.scheme(s.Scheme, len(owners), m.NumParams())
+	if err != nil {
+		return f, nil, err
+	}
+	strategy, err := c.strategy()
 	if err != nil {
 		return f, nil, err
 	}
 	f = actors.Federation{
-		Scheme: scheme, Strategy: policy.FedAvg{Unweighted: c.Unweighted}, Model: m, Owners: owners,
+		Scheme: scheme, Strategy: strategy, Model: m, Owners: owners, Clients: clients, Privacy: c.DP.privacy(),
 		Test: d.Test, TestIndices: d.TestIdx, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
-		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR},
+		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Prox: c.Mu},
 	}
 	return f, parts, nil
 }

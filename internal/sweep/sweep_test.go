@@ -6,14 +6,18 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/nn"
 )
 
 // toyData is n synthetic 28x28 images in 10 classes.
@@ -158,5 +162,116 @@ func TestParamsRoundTrip(t *testing.T) {
 	os.WriteFile(path, []byte{1, 2, 3}, 0o644)
 	if _, err := ReadParams(path); err == nil {
 		t.Error("truncated file accepted")
+	}
+}
+
+func TestClientSamplingFlags(t *testing.T) {
+	parse := func(args ...string) (Config, error) {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f := NewFlags(fs, "x")
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return f.Parse()
+	}
+	c, err := parse("-quick", "-clients", "100", "-scheme", "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.Workers) != "[100]" || c.Fraction != 0.1 || c.Cohort(100) != 10 {
+		t.Errorf("got workers %v, fraction %g, cohort %d", c.Workers, c.Fraction, c.Cohort(100))
+	}
+	if c, _ := parse("-clients", "7", "-fraction", "0.01", "-scheme", "plain"); c.Cohort(7) != 1 {
+		t.Errorf("cohort of 1%% of 7: %d, want at least 1", c.Cohort(7))
+	}
+	for _, bad := range [][]string{
+		{"-clients", "10", "-workers", "3"},
+		{"-clients", "10", "-fraction", "1.5"},
+		{"-clients", "10", "-scheme", "ckks-threshold"},
+	} {
+		if _, err := parse(bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+
+	// Build: the cohort's slots hold no data; the clients hold the shards.
+	c = toyConfig("")
+	c.Fraction = 0.25
+	d := &Data{Train: toyData(240, 1), Test: toyData(10, 2), TrainIdx: allIndices(240)}
+	fed, parts, err := Build(c, Setting{"plain", "iid", 8}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fed.Owners) != 2 || len(fed.Clients) != 8 || len(parts) != 8 {
+		t.Fatalf("%d slots, %d clients, %d shards; want 2, 8, 8", len(fed.Owners), len(fed.Clients), len(parts))
+	}
+	for _, o := range fed.Owners {
+		if o.Data != nil || o.Indices != nil {
+			t.Errorf("slot %s holds data", o.Name)
+		}
+	}
+}
+
+// TestRunResearchOptions runs a sampled, DP, FedAdam + FedProx sweep and
+// checks that ε reaches results.csv and the model is saved for PyTorch.
+func TestRunResearchOptions(t *testing.T) {
+	out := t.TempDir()
+	c := toyConfig(out)
+	c.Schemes, c.Splits, c.Workers = []string{"plain", "ckks"}, []string{"iid"}, []int{6}
+	c.Fraction, c.Strategy, c.Mu = 0.5, "fedadam:lr=0.01", 0.1
+	c.DP = DPConfig{Noise: 0.5, Clip: 1, Delta: 1e-5, Distributed: true}
+	c.SaveModel = filepath.Join(out, "model.safetensors")
+	train, test := toyData(240, 1), toyData(100, 2)
+	d := &Data{Train: train, Test: test, TrainIdx: allIndices(240), TestIdx: allIndices(100)}
+	sum, err := Run(context.Background(), c, d, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range sum.Settings {
+		if o.Strategy != "fedadam" || len(o.ShardSizes) != 6 {
+			t.Errorf("%+v: strategy %q, %d shards", o.Setting, o.Strategy, len(o.ShardSizes))
+		}
+		for _, r := range o.Rounds {
+			if len(r.Contributors) != 3 || len(r.Cohort) != 3 || !(r.Epsilon > 0) {
+				t.Errorf("%+v round %d: %d contributors, cohort %v, ε %g", o.Setting, r.Round, len(r.Contributors), r.Cohort, r.Epsilon)
+			}
+		}
+	}
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "epsilon")
+	if col < 0 {
+		t.Fatal("no epsilon column")
+	}
+	e1, _ := strconv.ParseFloat(rows[1][col], 64)
+	e2, _ := strconv.ParseFloat(rows[2][col], 64)
+	if !(e1 > 0 && e2 > e1) {
+		t.Errorf("epsilon after rounds 1 and 2: %q, %q", rows[1][col], rows[2][col])
+	}
+	for _, s := range c.Settings() {
+		m, err := nn.New(c.Model, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := c.modelPath(s, 2)
+		if _, err := nn.LoadSafetensorsFile(path, m); err != nil {
+			t.Fatalf("load %s: %v", path, err)
+		}
+		acc, _, err := (&nn.Trainer{Model: m}).Evaluate(d.Test, d.TestIdx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range sum.Settings {
+			if o.Setting == s && acc != o.FinalAccuracy {
+				t.Errorf("%s: saved model's accuracy %g, the run's %g", path, acc, o.FinalAccuracy)
+			}
+		}
 	}
 }
