@@ -66,6 +66,20 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	return f
 }
 
+// SetDefault changes the default of the flag called name, for commands
+// that share these flags with other defaults. Call it before fs.Parse.
+func (f *Flags) SetDefault(name, value string) error {
+	fl := f.fs.Lookup(name)
+	if fl == nil {
+		return fmt.Errorf("no flag -%s", name)
+	}
+	if err := fl.Value.Set(value); err != nil {
+		return fmt.Errorf("default of -%s: %w", name, err)
+	}
+	fl.DefValue = value
+	return nil
+}
+
 // Parse finishes the configuration after fs.Parse: it applies -quick to
 // the flags not set explicitly, splits the lists and validates.
 func (f *Flags) Parse() (Config, error) {
@@ -86,10 +100,10 @@ func (f *Flags) Parse() (Config, error) {
 	}
 	f.Schemes, f.Splits = cli.List(f.schemes), cli.List(f.splits)
 	workers, name := f.workers, "-workers"
-	if f.clients != "" {
-		if set["workers"] {
-			return f.Config, fmt.Errorf("give -clients or -workers, not both")
-		}
+	if set["clients"] && set["workers"] {
+		return f.Config, fmt.Errorf("give -clients or -workers, not both")
+	}
+	if f.clients != "" && !set["workers"] {
 		workers, name = f.clients, "-clients"
 		if !set["fraction"] {
 			f.Fraction = 0.1

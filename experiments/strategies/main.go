@@ -1,0 +1,92 @@
+// Command strategies compares server strategies on one federation: FedAvg,
+// FedProx (a proximal term in local training), FedAvgM (server momentum)
+// and FedAdam (an adaptive server optimizer), by default on label shards,
+// where local models drift apart.
+//
+//	go run ./experiments/strategies                        # cnn, 10 owners, shards, 20 rounds
+//	go run ./experiments/strategies -variants fedavg,fedadam:lr=0.003 -rounds 50
+//
+// It accepts every flag of experiments/split (one scheme, split and worker
+// count). Each variant's outputs go to -out/<variant>; accuracy.png plots
+// all of them and the table at the end gives rounds to -target.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fedactor/fedactor/internal/cli"
+	"github.com/fedactor/fedactor/internal/sweep"
+	"github.com/fedactor/fedactor/plots"
+)
+
+func main() {
+	log.SetFlags(0)
+	flags := sweep.NewFlags(flag.CommandLine, "strategies")
+	for name, v := range map[string]string{"splits": "shards", "workers": "10", "scheme": "plain", "rounds": "20", "limit": "0"} {
+		if err := flags.SetDefault(name, v); err != nil {
+			log.Fatalf("strategies: %v", err)
+		}
+	}
+	variants := flag.String("variants", "fedavg,fedprox,fedavgm,fedadam", "comma-separated strategies (policy specs such as fedadam:lr=0.003), and fedprox for FedAvg with -mu")
+	mu := flag.Float64("prox-mu", 0.01, "FedProx μ for the fedprox variant")
+	target := flag.Float64("target", 0.95, "test accuracy whose first round the table reports")
+	flag.Parse()
+	c, err := flags.Parse()
+	if err == nil && (len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Workers) != 1) {
+		err = fmt.Errorf("give one -scheme, -splits and -workers value")
+	}
+	if err != nil {
+		log.Fatalf("strategies: %v", err)
+	}
+	d, err := flags.Load()
+	if err != nil {
+		log.Fatalf("strategies: %v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	out := c.Out
+	var series []plots.Series
+	var table []string
+	for _, v := range cli.List(*variants) {
+		vc := c
+		vc.Strategy, vc.Mu, vc.Out = v, 0, filepath.Join(out, strings.ReplaceAll(v, ":", "_"))
+		if v == "fedprox" {
+			vc.Strategy, vc.Mu = "", *mu
+		}
+		start := time.Now()
+		fmt.Printf("== %s\n", v)
+		sum, err := sweep.Run(ctx, vc, d, cli.Logger(flags.Verbose), os.Stdout)
+		if err != nil {
+			log.Fatalf("strategies: %s: %v", v, err)
+		}
+		o := sum.Settings[0]
+		s := plots.Series{Name: v}
+		reached := "not reached"
+		for _, r := range o.Rounds {
+			s.X, s.Y = append(s.X, float64(r.Round)), append(s.Y, 100*r.TestAccuracy)
+			if r.TestAccuracy >= *target && reached == "not reached" {
+				reached = fmt.Sprintf("round %d", r.Round)
+			}
+		}
+		series = append(series, s)
+		table = append(table, fmt.Sprintf("%-28s %-12s %8.2f%%  %s", v, reached, 100*o.FinalAccuracy, cli.Duration(time.Since(start))))
+	}
+	title := fmt.Sprintf("%s, %s split, %d owners, %s: strategies", c.Model, c.Splits[0], c.Workers[0], c.Schemes[0])
+	chart := plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}
+	if err := plots.Lines(filepath.Join(out, "accuracy.png"), chart, series); err != nil {
+		log.Fatalf("strategies: %v", err)
+	}
+	fmt.Printf("\n%-28s %-12s %9s  %s\n", "strategy", fmt.Sprintf("%.0f%% at", 100**target), "final", "time")
+	for _, l := range table {
+		fmt.Println(l)
+	}
+	fmt.Printf("results in %s\n", out)
+}
