@@ -30,6 +30,20 @@
 // KeyShares to the secure worker (and, for t-of-N, to each other), which
 // answers with the CollectiveKey; every party then reports Ready.
 //
+// # Aggregation trees
+//
+// With Federation.GroupSize g > 0 the owners, in index order, form groups
+// of g, each with a group worker (GroupWorkerName: secure-worker-1, ...)
+// holding only a crypto.Combiner:
+//
+//	data owner    --ProtectedUpdate----------------------> its group worker
+//	group worker: combine its members' updates until all are in or the deadline passes
+//	group worker  --Partial(group aggregate, contributors)-> secure worker (the root)
+//	secure worker: combine the group aggregates, then go on as above
+//
+// Key shares and reveal shares still go to the root, which waits a grace
+// period past the deadline for the group aggregates.
+//
 // Every wait has a deadline, delivered as a message: an owner that misses
 // the round's deadline is recorded as dropped and the round goes on with
 // the others; a round that cannot be revealed is recorded as failed and the

@@ -57,6 +57,16 @@ type Federation struct {
 	// Deadline bounds each round's wait for data owners; 0 means
 	// DefaultDeadline. Owners that miss it are recorded as dropped.
 	Deadline time.Duration
+	// GroupSize, if positive, aggregates through a tree (as HyperAggregate
+	// does): the owners, in index order, form consecutive groups of
+	// GroupSize (the last may be smaller), and each group has a secure
+	// worker of its own (GroupWorkerName) that combines its members'
+	// protected updates, never seeing plaintext, and forwards the group
+	// aggregate to the root secure worker (SecureWorkerName). The root
+	// combines the group aggregates and goes on as in flat aggregation:
+	// key generation and reveal shares stay with the root and the owners.
+	// 0 means flat aggregation: every owner sends to the root.
+	GroupSize int
 	// Seed seeds every owner's shuffles and dropout masks.
 	Seed uint64
 	// Rand is the entropy for keys, shares and masks; nil means crypto/rand.
@@ -235,12 +245,14 @@ func (f Federation) withDefaults() (Federation, error) {
 		return f, fmt.Errorf("actors: %d rounds, need at least 1", f.Rounds)
 	case f.Deadline < 0:
 		return f, fmt.Errorf("actors: negative deadline %v", f.Deadline)
+	case f.GroupSize < 0:
+		return f, fmt.Errorf("actors: negative group size %d", f.GroupSize)
 	case f.Resume && f.Checkpoint == "":
 		return f, errors.New("actors: resume needs a checkpoint directory")
 	}
 	f.index = make(map[string]int, len(f.Owners))
 	for i, o := range f.Owners {
-		if _, taken := f.index[o.Name]; taken || o.Name == "" || o.Name == SecureWorkerName || o.Name == ModelOwnerName {
+		if _, taken := f.index[o.Name]; taken || o.Name == "" || o.Name == SecureWorkerName || o.Name == ModelOwnerName || groupNumber(o.Name) >= 0 {
 			return f, fmt.Errorf("actors: owner %d: name %q is empty or taken", i, o.Name)
 		}
 		f.index[o.Name] = i
@@ -334,8 +346,13 @@ func (f *Federation) revealDeadline() time.Duration { return f.grace() }
 
 // roundDeadline bounds the model owner's wait for a round's aggregate:
 // the owners' deadline, then a grace period for the round's keys, one
-// for combining, and one per reveal attempt (each failed attempt drops at
-// least one silent owner).
+// for combining, one for the group workers' hop in an aggregation tree,
+// and one per reveal attempt (each failed attempt drops at least one
+// silent owner).
 func (f *Federation) roundDeadline() time.Duration {
-	return f.Deadline + time.Duration(len(f.Owners)+2)*f.grace()
+	steps := len(f.Owners) + 2
+	if f.GroupSize > 0 {
+		steps++
+	}
+	return f.Deadline + time.Duration(steps)*f.grace()
 }

@@ -60,7 +60,7 @@ func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
 	var honest []proto.Message
 	node.fed.Observe = func(_ string, m proto.Message) { honest = append(honest, proto.Clone(m)) }
 	e := node.env
-	w := &secureWorker{env: e}
+	w := newSecureWorker(e, -1)
 	mo := &modelOwner{env: e, done: func(*Result, error) {}}
 	o := newDataOwner(e, 0)
 	deliver := func(a actor.Actor, m any) { a.Receive(fakeContext{msg: m}) }

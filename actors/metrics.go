@@ -17,10 +17,13 @@ type RoundMetrics struct {
 	// the end of evaluation.
 	Seconds float64
 	// Train and Protect are means over the contributing owners; Combine is
-	// the slowest holder's; Reveal covers reveal shares and the model
-	// owner's reveal; Evaluate is the model owner's test.
+	// the slowest holder's (in an aggregation tree the root's plus its
+	// slowest group worker's: the combining on the critical path); Reveal
+	// covers reveal shares and the model owner's reveal; Evaluate is the
+	// model owner's test.
 	Train, Protect, Combine, Reveal, Evaluate float64
-	// Parties holds each party's own times, by name.
+	// Parties holds each party's own times, by name (in an aggregation
+	// tree each group worker's combine time too, under its name).
 	Parties map[string]PartyTimes
 	// Bytes counts the serialized size of the messages sent this round,
 	// by message kind; BytesSent is their total.
@@ -35,8 +38,8 @@ type RoundMetrics struct {
 	// Epsilon is the ε of (ε, δ)-DP spent by the rounds so far, with
 	// Federation.Privacy; 0 without.
 	Epsilon float64 `json:",omitempty"`
-	// Rejected records every message the secure worker or the model owner
-	// refused this round (see CountRejected).
+	// Rejected records every message the secure workers or the model
+	// owner refused this round (see CountRejected).
 	Rejected []*Rejection
 	// Err is set when the round produced no aggregate; the global model
 	// is then left unchanged.

@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
@@ -104,8 +105,10 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 	}
 }
 
+// parties are the parties the model owner sets up and stops: the secure
+// workers and the data owners.
 func (mo *modelOwner) parties() []string {
-	names := []string{SecureWorkerName}
+	names := mo.fed.secureWorkers()
 	for _, o := range mo.fed.Owners {
 		names = append(names, o.Name)
 	}
@@ -202,7 +205,7 @@ func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
 }
 
 // startRound sends the global model to every owner and tells the secure
-// worker whom to expect.
+// workers whom to expect.
 func (mo *modelOwner) startRound(ctx actor.Context) {
 	f := mo.fed
 	mo.round++
@@ -214,7 +217,10 @@ func (mo *modelOwner) startRound(ctx actor.Context) {
 	for i, o := range f.Owners {
 		names[i] = o.Name
 	}
-	mo.send(ctx, SecureWorkerName, &RoundStart{Round: mo.round, Owners: names, DeadlineMs: f.Deadline.Milliseconds()})
+	rs := &RoundStart{Round: mo.round, Owners: names, DeadlineMs: f.Deadline.Milliseconds()}
+	for _, w := range f.secureWorkers() {
+		mo.send(ctx, w, rs)
+	}
 	g := &GlobalModel{Round: mo.round, Weights: mo.global, Epochs: int32(f.Train.Epochs)}
 	for _, n := range names {
 		mo.send(ctx, n, g)
@@ -243,10 +249,13 @@ func (mo *modelOwner) onReport(m *OwnerReport) error {
 // secure worker first; needed is how many of them Reveal needs.
 func (mo *modelOwner) holders() (names []string, needed int) {
 	flow := mo.fed.Scheme.Flow()
+	names = []string{SecureWorkerName}
 	if !flow.OwnersHold {
-		return []string{SecureWorkerName}, 1
+		return names, 1
 	}
-	names = mo.parties()
+	for _, o := range mo.fed.Owners {
+		names = append(names, o.Name)
+	}
 	if flow.Holders > 0 {
 		return names, min(flow.Holders, len(names))
 	}
@@ -462,7 +471,15 @@ func (mo *modelOwner) collectTimes(rm *RoundMetrics) {
 	}
 	for h, p := range mo.partials {
 		mo.addTimes(rm, h, PartyTimes{Combine: p.CombineSeconds})
-		rm.Combine = max(rm.Combine, p.CombineSeconds)
+		var slowest float64 // the slowest group worker's, before the root's
+		for g, s := range p.GroupCombineSeconds {
+			if h != SecureWorkerName || mo.fed.groupIndex(g) < 0 || math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+				continue // only the root reports group workers' times
+			}
+			mo.addTimes(rm, g, PartyTimes{Combine: s})
+			slowest = max(slowest, s)
+		}
+		rm.Combine = max(rm.Combine, slowest+p.CombineSeconds)
 	}
 }
 

@@ -1,8 +1,13 @@
 package actors
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
-// Party names. Data owners are named by OwnerNames.
+// Party names. Data owners are named by OwnerNames, the group workers of
+// an aggregation tree by GroupWorkerName.
 const (
 	SecureWorkerName = "secure-worker"
 	ModelOwnerName   = "model-owner"
@@ -27,4 +32,22 @@ func OwnerNames(n int) []string {
 		names[i] = OwnerName(i)
 	}
 	return names
+}
+
+// GroupWorkerName returns the name of the secure worker of group i
+// (0-based) of an aggregation tree (Federation.GroupSize):
+// secure-worker-1, secure-worker-2, ...
+func GroupWorkerName(i int) string { return SecureWorkerName + "-" + strconv.Itoa(i+1) }
+
+// groupNumber returns i if name is GroupWorkerName(i), else -1.
+func groupNumber(name string) int {
+	s, ok := strings.CutPrefix(name, SecureWorkerName+"-")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || GroupWorkerName(n-1) != name {
+		return -1
+	}
+	return n - 1
 }

@@ -47,9 +47,10 @@ func NewNode(fed Federation, lookup Lookup) (*Node, error) {
 }
 
 // Parties returns the names of every party of the federation: the secure
-// worker, the data owners in index order and the model owner.
+// worker, the group workers of an aggregation tree (Federation.GroupSize),
+// the data owners in index order and the model owner.
 func (n *Node) Parties() []string {
-	names := []string{SecureWorkerName}
+	names := n.fed.secureWorkers()
 	for _, o := range n.fed.Owners {
 		names = append(names, o.Name)
 	}
@@ -67,7 +68,10 @@ func (n *Node) Props(name string) (*actor.Props, error) {
 	var producer actor.Producer
 	switch i := n.fed.ownerIndex(name); {
 	case name == SecureWorkerName:
-		producer = func() actor.Actor { return &secureWorker{env: n.env} }
+		producer = func() actor.Actor { return newSecureWorker(n.env, -1) }
+	case n.fed.groupIndex(name) >= 0:
+		g := n.fed.groupIndex(name)
+		producer = func() actor.Actor { return newSecureWorker(n.env, g) }
 	case name == ModelOwnerName:
 		producer = func() actor.Actor {
 			return &modelOwner{env: n.env, done: func(r *Result, err error) { n.done <- outcome{r, err} }}

@@ -280,8 +280,11 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 			err = o.holdShare(u) // our own share stays here
 			continue
 		}
-		var to string
-		if to, err = o.partyName(msg.To); err == nil {
+		to := o.fed.updateWorker(o.idx) // in a tree, its group's worker
+		if msg.To != crypto.SecureWorker {
+			to, err = o.partyName(msg.To)
+		}
+		if err == nil {
 			rep.BytesSent += int64(len(msg.Payload))
 			out = append(out, addressed{to, u})
 		}

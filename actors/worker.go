@@ -16,12 +16,20 @@ import (
 // secureWorker is the secure worker's actor. It holds a crypto.Combiner,
 // which carries parameters and public keys only: it combines protected
 // updates it cannot read and forwards the aggregate to the model owner.
+// In an aggregation tree (see tree.go) the same type serves as a group
+// worker, which forwards its group's aggregate to the root instead.
 type secureWorker struct {
 	*env
+	name     string // SecureWorkerName, or a group worker's name
+	parent   string // where the aggregate goes
 	timers   *scheduler.TimerScheduler
-	flow     crypto.Flow
+	flow     crypto.Flow // zero at a group worker: no keys, no reveal
 	combiner crypto.Combiner
 	rejected rejectLog
+
+	// An aggregation tree: a group worker's members, or the root's groups.
+	members []string
+	groups  [][]string
 
 	// Key generation: at set-up (Flow.KeyGen, round 0) or at the start of
 	// every round (Flow.RoundKeys).
@@ -39,6 +47,10 @@ type secureWorker struct {
 	acc      []byte
 	early    []proto.Message // messages for the next round, before its RoundStart
 	combine  time.Duration
+	// The root of a tree: the groups whose aggregate is in, and their
+	// combine times.
+	groupFrom    map[string]bool
+	groupCombine map[string]float64
 	// Reveal shares (Flow.RevealShares).
 	partial    *Partial
 	candidates []string // owners that may still answer, in asking order
@@ -75,7 +87,7 @@ func (w *secureWorker) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		w.timers = scheduler.NewTimerScheduler(ctx)
-		w.rejected.party = SecureWorkerName
+		w.rejected.party = w.name
 	case *Setup:
 		err = w.setup(ctx, m)
 	case *KeyShare:
@@ -84,6 +96,8 @@ func (w *secureWorker) Receive(ctx actor.Context) {
 		err = w.startRound(ctx, m)
 	case *ProtectedUpdate:
 		err = w.update(ctx, m)
+	case *Partial:
+		err = w.groupAggregate(ctx, m)
 	case *RevealShare:
 		err = w.revealShare(ctx, m)
 	case *workerDeadline:
@@ -92,9 +106,9 @@ func (w *secureWorker) Receive(ctx actor.Context) {
 		}
 	case *Stop:
 		w.stopTimer()
-		w.stop(SecureWorkerName)
+		w.stop(w.name)
 	case proto.Message:
-		err = reject(ReasonUnexpected, "the secure worker takes no %s", kindOf(m))
+		err = reject(ReasonUnexpected, "%s takes no %s", w.name, kindOf(m))
 	}
 	if err != nil {
 		w.rejected.add(w.env, w.round, ctx.Message().(proto.Message), err)
@@ -109,6 +123,9 @@ func (w *secureWorker) setup(ctx actor.Context, m *Setup) error {
 	if w.combiner, err = w.fed.Scheme.NewCombiner(m.Payload); err != nil {
 		return w.ready(ctx, fmt.Errorf("set-up: %w", err))
 	}
+	if w.members != nil {
+		return w.ready(ctx, nil) // keys and reveal shares stay with the root
+	}
 	w.flow = w.fed.Scheme.Flow()
 	if w.flow.KeyGen {
 		w.keyFrom = map[string]bool{}
@@ -118,7 +135,7 @@ func (w *secureWorker) setup(ctx actor.Context, m *Setup) error {
 }
 
 func (w *secureWorker) ready(ctx actor.Context, err error) error {
-	r := &Ready{Sender: SecureWorkerName}
+	r := &Ready{Sender: w.name}
 	if err != nil {
 		r.Error = err.Error()
 	}
@@ -129,6 +146,9 @@ func (w *secureWorker) ready(ctx actor.Context, err error) error {
 // keyShare folds one owner's key-generation share; with all of them in,
 // it sends the collective key to every owner.
 func (w *secureWorker) keyShare(ctx actor.Context, m *KeyShare) error {
+	if w.members != nil {
+		return reject(ReasonUnexpected, "%s takes no key shares", w.name)
+	}
 	if w.flow.RoundKeys && m.Round == w.round+1 && w.phase != keying {
 		return w.defer_(m)
 	}
@@ -189,7 +209,7 @@ func (w *secureWorker) closeKeys(ctx actor.Context) {
 	w.stopTimer()
 	if err != nil {
 		w.phase = idle
-		w.partial = &Partial{Round: w.round, Holder: SecureWorkerName, Late: w.expected, Error: "round keys: " + err.Error()}
+		w.partial = &Partial{Round: w.round, Holder: w.name, Late: w.expected, Error: "round keys: " + err.Error()}
 		w.forward(ctx)
 		return
 	}
@@ -213,7 +233,11 @@ func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
 	w.round, w.attempt = m.Round, 0
 	w.started, w.deadline = time.Now(), time.Duration(m.DeadlineMs)*time.Millisecond
 	w.expected = slices.Clone(m.Owners)
+	if w.members != nil {
+		w.expected = slices.DeleteFunc(w.expected, func(n string) bool { return !slices.Contains(w.members, n) })
+	}
 	w.got = map[string]bool{}
+	w.groupFrom, w.groupCombine = map[string]bool{}, map[string]float64{}
 	w.acc, w.combine, w.partial, w.keyed = nil, 0, nil, w.expected
 	if w.flow.RoundKeys {
 		w.phase = keying
@@ -231,6 +255,8 @@ func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
 			err = w.keyShare(ctx, e)
 		case *ProtectedUpdate:
 			err = w.update(ctx, e)
+		case *Partial:
+			err = w.groupAggregate(ctx, e)
 		}
 		if err != nil {
 			w.rejected.add(w.env, w.round, msg, err)
@@ -240,11 +266,25 @@ func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
 }
 
 // collect opens the round's wait for protected updates, until the
-// round's deadline.
+// round's deadline (at the root of a tree, for group aggregates, a grace
+// period longer).
 func (w *secureWorker) collect(ctx actor.Context) {
 	w.phase = collecting
-	left := max(w.deadline-time.Since(w.started), 0)
+	wait := w.deadline
+	if w.groups != nil {
+		wait += w.fed.grace()
+	}
+	left := max(wait-time.Since(w.started), 0)
 	w.cancel = w.timers.SendOnce(left, ctx.Self(), &workerDeadline{round: w.round, phase: collecting})
+	if w.complete() {
+		w.closePhase(ctx)
+	}
+}
+
+// complete reports whether every owner the round waits for is in (at the
+// root of a tree, or every group has answered).
+func (w *secureWorker) complete() bool {
+	return len(w.got) == len(w.keyed) || (w.groups != nil && len(w.groupFrom) == len(w.groups))
 }
 
 // defer_ keeps a message of the next round until its RoundStart arrives.
@@ -263,6 +303,10 @@ func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 		return reject(ReasonUnexpected, "update from %q before set-up", m.Sender)
 	case w.fed.ownerIndex(m.Sender) < 0:
 		return reject(ReasonUnknownSender, "update from unknown sender %q", m.Sender)
+	case w.groups != nil:
+		return reject(ReasonUnexpected, "update from %s: in an aggregation tree the root takes group aggregates", m.Sender)
+	case w.members != nil && !slices.Contains(w.members, m.Sender):
+		return reject(ReasonUnknownSender, "update from %s, not a member of the group of %s", m.Sender, w.name)
 	case m.Round == w.round+1:
 		return w.defer_(m) // its RoundStart is on the way
 	case w.stragglers.late("update/"+m.Sender, m.Round):
@@ -293,7 +337,7 @@ func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 	}
 	w.acc = acc
 	w.got[m.Sender] = true
-	if len(w.got) == len(w.keyed) {
+	if w.complete() {
 		w.closePhase(ctx)
 	}
 	return nil
@@ -314,7 +358,7 @@ func (w *secureWorker) closePhase(ctx actor.Context) {
 		return
 	}
 	w.phase = idle
-	p := &Partial{Round: w.round, Holder: SecureWorkerName, Payload: w.acc}
+	p := &Partial{Round: w.round, Holder: w.name, Payload: w.acc}
 	for _, name := range w.expected {
 		if w.got[name] {
 			p.Contributors = append(p.Contributors, name)
@@ -323,6 +367,10 @@ func (w *secureWorker) closePhase(ctx actor.Context) {
 		}
 	}
 	w.partial = p
+	if w.members != nil {
+		w.forward(ctx) // to the root, even with no contributors
+		return
+	}
 	if len(p.Contributors) == 0 {
 		p.Error = "no data owner contributed"
 		w.forward(ctx)
@@ -404,6 +452,8 @@ func (w *secureWorker) closeReveal(ctx actor.Context) {
 
 func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 	switch {
+	case w.members != nil:
+		return reject(ReasonUnexpected, "%s takes no reveal shares", w.name)
 	case w.fed.ownerIndex(m.Sender) < 0:
 		return reject(ReasonUnknownSender, "reveal share from unknown sender %q", m.Sender)
 	case w.stragglers.late("reveal/"+m.Sender, m.Round):
@@ -431,7 +481,8 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 	return nil
 }
 
-// forward sends the round's partial to the model owner.
+// forward sends the round's partial to the model owner (from a group
+// worker, to the root).
 func (w *secureWorker) forward(ctx actor.Context) {
 	w.stragglers = stragglers{}
 	for _, n := range w.expected {
@@ -444,9 +495,17 @@ func (w *secureWorker) forward(ctx actor.Context) {
 			w.stragglers["reveal/"+n] = w.round
 		}
 	}
+	for i := range w.groups {
+		if n := GroupWorkerName(i); !w.groupFrom[n] {
+			w.stragglers["group/"+n] = w.round
+		}
+	}
 	w.partial.CombineSeconds = w.combine.Seconds()
+	if w.groups != nil {
+		w.partial.GroupCombineSeconds = w.groupCombine
+	}
 	w.partial.Rejected = w.rejected.take()
-	w.send(ctx, ModelOwnerName, w.partial)
+	w.send(ctx, w.parent, w.partial)
 	w.acc, w.revealAcc = nil, nil
 }
 

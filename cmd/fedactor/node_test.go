@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,10 +169,19 @@ func TestCrashedNodeIsADropout(t *testing.T) {
 	if len(rows) != 4 {
 		t.Fatalf("results.csv has %d rows, want header + 3:\n%s", len(rows), data)
 	}
+	header := strings.Split(rows[0], ",")
+	col := func(name string) int {
+		i := slices.Index(header, name)
+		if i < 0 {
+			t.Fatalf("results.csv has no %s column: %v", name, header)
+		}
+		return i
+	}
+	contributors, dropped, failed := col("contributors"), col("dropped"), col("error")
 	for _, row := range rows[2:] {
 		f := strings.Split(row, ",")
-		if f[14] != "1" || f[15] != "alice" || f[17] != "" {
-			t.Errorf("after the crash: contributors %s, dropped %q, error %q; want 1, alice, none", f[14], f[15], f[17])
+		if f[contributors] != "1" || f[dropped] != "alice" || f[failed] != "" {
+			t.Errorf("after the crash: contributors %s, dropped %q, error %q; want 1, alice, none", f[contributors], f[dropped], f[failed])
 		}
 	}
 }

@@ -48,6 +48,7 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed for the model, the splits, shuffling and dropout")
 	fs.BoolVar(&c.Unweighted, "unweighted", false, "average owners' models without weighting by sample count")
 	fs.StringVar(&c.Strategy, "strategy", "", "server strategy: fedavg, fedavg-unweighted, fedavgm or fedadam, with options as in fedadam:lr=0.01,tau=1e-3 (default fedavg)")
+	fs.IntVar(&c.GroupSize, "group-size", 0, "aggregate along a tree: groups of this many owners, each with its own secure worker (0 = one secure worker)")
 	fs.Float64Var(&c.Mu, "mu", 0, "FedProx proximal weight μ in local training (0 = off)")
 	fs.Float64Var(&c.DP.Noise, "dp-noise", 0, "DP-FedAvg noise multiplier z (0 = no differential privacy)")
 	fs.Float64Var(&c.DP.Clip, "dp-clip", 0.1, "DP-FedAvg clipping bound C on each owner's model change")

@@ -70,6 +70,9 @@ type Config struct {
 	Mu float64 `json:"mu,omitempty"`
 	// DP turns on DP-FedAvg when its multiplier is above 0.
 	DP DPConfig `json:"dp,omitzero"`
+	// GroupSize, if above 0, aggregates along a tree: groups of that many
+	// owners, each summed by its own secure worker.
+	GroupSize int `json:"group_size,omitempty"`
 	// SaveModel, if set, is where each setting's final model is written
 	// in safetensors format.
 	SaveModel string `json:"save_model,omitempty"`
@@ -161,6 +164,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-max-norm %g: want >= 0 (0 = no bound)", c.MaxNorm)
 	case !(c.Fraction >= 0 && c.Fraction <= 1):
 		return fmt.Errorf("-fraction %g: want a fraction in (0, 1] (0 = no sampling)", c.Fraction)
+	case c.GroupSize < 0:
+		return fmt.Errorf("-group-size %d < 0", c.GroupSize)
 	case !(c.Mu >= 0) || math.IsInf(c.Mu, 0):
 		return fmt.Errorf("-mu %g: want a finite μ >= 0", c.Mu)
 	case c.DP.Noise < 0 || (c.DP.Noise > 0 && !(c.DP.Clip > 0)):
@@ -368,7 +373,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 		return f, nil, err
 	}
 	f = actors.Federation{
-		Scheme: scheme, Strategy: strategy, Model: m, Owners: owners, Clients: clients, Privacy: c.DP.privacy(),
+		Scheme: scheme, Strategy: strategy, Model: m, Owners: owners, Clients: clients, Privacy: c.DP.privacy(), GroupSize: c.GroupSize,
 		Test: d.Test, TestIndices: d.TestIdx, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
 		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Prox: c.Mu},
 	}

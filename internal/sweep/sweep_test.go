@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/nn"
 )
@@ -218,7 +219,7 @@ func TestRunResearchOptions(t *testing.T) {
 	out := t.TempDir()
 	c := toyConfig(out)
 	c.Schemes, c.Splits, c.Workers = []string{"plain", "ckks"}, []string{"iid"}, []int{6}
-	c.Fraction, c.Strategy, c.Mu = 0.5, "fedadam:lr=0.01", 0.1
+	c.Fraction, c.Strategy, c.Mu, c.GroupSize = 0.5, "fedadam:lr=0.01", 0.1, 2
 	c.DP = DPConfig{Noise: 0.5, Clip: 1, Delta: 1e-5, Distributed: true}
 	c.SaveModel = filepath.Join(out, "model.safetensors")
 	train, test := toyData(240, 1), toyData(100, 2)
@@ -232,6 +233,9 @@ func TestRunResearchOptions(t *testing.T) {
 			t.Errorf("%+v: strategy %q, %d shards", o.Setting, o.Strategy, len(o.ShardSizes))
 		}
 		for _, r := range o.Rounds {
+			if _, ok := r.Parties[actors.GroupWorkerName(1)]; !ok {
+				t.Errorf("%+v round %d: no second group worker in %v", o.Setting, r.Round, r.Parties)
+			}
 			if len(r.Contributors) != 3 || len(r.Cohort) != 3 || !(r.Epsilon > 0) {
 				t.Errorf("%+v round %d: %d contributors, cohort %v, ε %g", o.Setting, r.Round, len(r.Contributors), r.Cohort, r.Epsilon)
 			}
