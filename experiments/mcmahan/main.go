@@ -54,6 +54,7 @@ import (
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/internal/sweep"
 	"github.com/fedactor/fedactor/nn"
 	"github.com/fedactor/fedactor/plots"
 )
@@ -185,7 +186,7 @@ func (c config) validate() error {
 }
 
 // cohort is the number of clients trained per round: round(C·K), at least 1.
-func (c config) cohort() int { return max(1, int(math.Round(c.Fraction*float64(c.Clients)))) }
+func (c config) cohort() int { return sweep.Config{Fraction: c.Fraction}.Cohort(c.Clients) }
 
 // setting returns the paper's setting of model with c's overrides.
 func (c config) setting(model string) (p paperSetting, epochs int, lr, target float64) {

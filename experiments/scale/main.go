@@ -100,6 +100,21 @@ func main() {
 	logger := cli.Logger(o.verbose)
 	sum := summary{Experiment: "scale", Model: o.model, Backend: nn.Backend(), Cores: runtime.GOMAXPROCS(0), KBPerActive: map[string]float64{}, KBPerActivePeak: map[string]float64{}}
 	start := time.Now()
+	// Memory per registered client, first, while the heap holds nothing
+	// of other runs: the smallest cohort from a tenth of the population
+	// and from all of it.
+	if o.registered >= 100 {
+		m := o.active[0]
+		var xs, ys []float64
+		for _, k := range []int{o.registered / 10, o.registered} {
+			p, err := measure(ctx, o, d, "plain", k, m, 0, logger)
+			if err != nil {
+				log.Fatalf("scale: %d registered: %v", k, err)
+			}
+			xs, ys = append(xs, float64(k)), append(ys, p.HeapMB*1024)
+		}
+		sum.KBPerRegistered = slope(xs, ys)
+	}
 	for _, scheme := range o.schemes {
 		for _, g := range o.groupSizes {
 			var xs, ys, peaks []float64
@@ -117,20 +132,6 @@ func main() {
 				sum.KBPerActive[scheme], sum.KBPerActivePeak[scheme] = slope(xs, ys), slope(xs, peaks)
 			}
 		}
-	}
-	// Memory per registered client: the smallest cohort from a tenth of
-	// the population and from all of it.
-	if o.registered >= 100 {
-		m := o.active[0]
-		var xs, ys []float64
-		for _, k := range []int{o.registered / 10, o.registered} {
-			p, err := measure(ctx, o, d, "plain", k, m, 0, logger)
-			if err != nil {
-				log.Fatalf("scale: %d registered: %v", k, err)
-			}
-			xs, ys = append(xs, float64(k)), append(ys, p.HeapMB*1024)
-		}
-		sum.KBPerRegistered = slope(xs, ys)
 	}
 	if err := write(o, sum); err != nil {
 		log.Fatalf("scale: %v", err)
