@@ -2,12 +2,8 @@ package actors_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/asynkron/protoactor-go/actor"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/internal/hostile"
@@ -16,38 +12,10 @@ import (
 // runAttacked runs f in this process with in attacking it.
 func runAttacked(t testing.TB, f actors.Federation, in *hostile.Injector) *actors.Result {
 	t.Helper()
-	system := actor.NewActorSystem()
-	defer system.Shutdown()
-	var (
-		mu   sync.Mutex
-		pids = map[string]*actor.PID{}
-	)
-	lookup := func(name string) *actor.PID {
-		mu.Lock()
-		defer mu.Unlock()
-		return pids[name]
-	}
-	in.Send = func(to string, msg proto.Message) { system.Root.Send(lookup(to), msg) }
+	var l actors.Local
+	in.Send = l.Send
 	f.Observe = in.Observe
-	node, err := actors.NewNode(f, lookup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range node.Parties() {
-		props, err := node.Props(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, err := system.Root.SpawnNamed(props, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		pids[name] = pid
-		mu.Unlock()
-	}
-	system.Root.Send(lookup(actors.ModelOwnerName), &actors.Start{})
-	res, err := actors.Wait(context.Background(), node)
+	res, err := l.Run(context.Background(), f)
 	if err != nil {
 		t.Fatal(err)
 	}

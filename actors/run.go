@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 )
 
 // Result is the outcome of a federated run.
@@ -22,6 +24,39 @@ type Result struct {
 // one actor per party, runs set-up and every round, and returns the
 // model owner's record. Cancelling ctx stops the run.
 func Run(ctx context.Context, fed Federation) (*Result, error) {
+	return new(Local).Run(ctx, fed)
+}
+
+// Local hosts every party of one federation in an actor system of its
+// own. Its zero value is ready for one Run; Send lets a test or a tracer
+// deliver messages of its own to the parties meanwhile.
+type Local struct {
+	mu     sync.Mutex
+	system *actor.ActorSystem
+	pids   map[string]*actor.PID
+}
+
+// Lookup returns the actor of the party called name, or nil.
+func (l *Local) Lookup(name string) *actor.PID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pids[name]
+}
+
+// Send delivers msg to the party called to, from outside the federation.
+// Messages to unknown parties, or sent before Run has spawned them, are
+// dropped.
+func (l *Local) Send(to string, msg proto.Message) {
+	l.mu.Lock()
+	system, pid := l.system, l.pids[to]
+	l.mu.Unlock()
+	if system != nil && pid != nil {
+		system.Root.Send(pid, msg)
+	}
+}
+
+// Run is the package's Run on l's actor system.
+func (l *Local) Run(ctx context.Context, fed Federation) (*Result, error) {
 	if _, err := fed.withDefaults(); err != nil {
 		return nil, err
 	}
@@ -29,23 +64,46 @@ func Run(ctx context.Context, fed Federation) (*Result, error) {
 		return discardIfNil(fed.Logger).With("lib", "protoactor")
 	}))
 	defer system.Shutdown()
-	pids := map[string]*actor.PID{}
-	node, err := NewNode(fed, func(name string) *actor.PID { return pids[name] })
+	l.mu.Lock()
+	l.system, l.pids = system, map[string]*actor.PID{}
+	l.mu.Unlock()
+	node, err := NewNode(fed, l.Lookup)
 	if err != nil {
 		return nil, err
 	}
-	defer stopAll(system, node, pids)
+	defer l.stopAll(node)
 	for _, name := range node.Parties() {
 		props, err := node.Props(name)
 		if err != nil {
 			return nil, err
 		}
-		if pids[name], err = system.Root.SpawnNamed(props, name); err != nil {
+		pid, err := system.Root.SpawnNamed(props, name)
+		if err != nil {
 			return nil, fmt.Errorf("actors: spawn %s: %w", name, err)
 		}
+		l.mu.Lock()
+		l.pids[name] = pid
+		l.mu.Unlock()
 	}
-	system.Root.Send(pids[ModelOwnerName], &Start{})
+	l.Send(ModelOwnerName, &Start{})
 	return Wait(ctx, node)
+}
+
+// stopAll closes node and waits for l's actors to stop, so that no party
+// of a finished run is still training or writing a checkpoint.
+func (l *Local) stopAll(node *Node) {
+	node.Close()
+	l.mu.Lock()
+	var futures []*actor.Future
+	for _, pid := range l.pids {
+		futures = append(futures, l.system.Root.StopFuture(pid))
+	}
+	l.mu.Unlock()
+	for _, f := range futures {
+		if err := f.Wait(); err != nil {
+			node.fed.Logger.Warn("actor did not stop in time", "err", err)
+		}
+	}
 }
 
 // Wait waits for the model owner hosted on node to finish, or for ctx.
@@ -55,21 +113,6 @@ func Wait(ctx context.Context, node *Node) (*Result, error) {
 		return out.r, out.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-}
-
-// stopAll closes node and waits for its actors to stop, so that no party
-// of a finished run is still training or writing a checkpoint.
-func stopAll(system *actor.ActorSystem, node *Node, pids map[string]*actor.PID) {
-	node.Close()
-	var futures []*actor.Future
-	for _, pid := range pids {
-		futures = append(futures, system.Root.StopFuture(pid))
-	}
-	for _, f := range futures {
-		if err := f.Wait(); err != nil {
-			node.fed.Logger.Warn("actor did not stop in time", "err", err)
-		}
 	}
 }
 

@@ -219,40 +219,11 @@ func TestTreeRejectsForgeries(t *testing.T) {
 // sends, as Observe does, and may send others through send.
 func runInjected(t *testing.T, f Federation, inject func(send func(string, proto.Message), to string, msg proto.Message)) *Result {
 	t.Helper()
-	system := actor.NewActorSystem()
-	defer system.Shutdown()
-	var (
-		mu   sync.Mutex
-		pids = map[string]*actor.PID{}
-	)
-	lookup := func(name string) *actor.PID {
-		mu.Lock()
-		defer mu.Unlock()
-		return pids[name]
-	}
-	send := func(to string, msg proto.Message) { system.Root.Send(lookup(to), msg) }
-	f.Observe = func(to string, msg proto.Message) { inject(send, to, msg) }
-	node, err := NewNode(f, lookup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range node.Parties() {
-		props, err := node.Props(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, err := system.Root.SpawnNamed(props, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		pids[name] = pid
-		mu.Unlock()
-	}
-	system.Root.Send(lookup(ModelOwnerName), &Start{})
+	var l Local
+	f.Observe = func(to string, msg proto.Message) { inject(l.Send, to, msg) }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := Wait(ctx, node)
+	res, err := l.Run(ctx, f)
 	if err != nil {
 		t.Fatal(err)
 	}
