@@ -11,8 +11,10 @@ type RoundMetrics struct {
 	Round        int
 	TestAccuracy float64 // fraction in [0, 1]
 	TestLoss     float64
-	// TrainLoss is the mean of the contributing owners' last-epoch losses.
+	// TrainLoss is the mean of the contributing owners' last-epoch losses;
+	// OwnerLoss holds each reporting owner's, by name.
 	TrainLoss float64
+	OwnerLoss map[string]float64 `json:",omitempty"`
 	// Seconds is the round's wall time, from sending the global model to
 	// the end of evaluation.
 	Seconds float64

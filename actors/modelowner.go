@@ -457,6 +457,12 @@ func (mo *modelOwner) collectTimes(rm *RoundMetrics) {
 			continue
 		}
 		mo.addTimes(rm, o.Name, PartyTimes{Train: r.TrainSeconds, Protect: r.ProtectSeconds})
+		if r.Error == "" && !math.IsNaN(r.TrainLoss) && !math.IsInf(r.TrainLoss, 0) {
+			if rm.OwnerLoss == nil {
+				rm.OwnerLoss = map[string]float64{}
+			}
+			rm.OwnerLoss[o.Name] = r.TrainLoss
+		}
 		if slices.Contains(rm.Contributors, o.Name) {
 			n++
 			rm.Train += r.TrainSeconds

@@ -12,6 +12,10 @@
 //	InputSize() int
 //	Read(i int, dst []float32) int
 //
+// Table is the regression counterpart of a Set: dense float32 features
+// with real-valued targets (nn's TargetSource). LinearData draws a seeded
+// synthetic linear-regression Table with known coefficients.
+//
 // Sets come from IDX files (ReadImages, ReadLabels, ReadSet), raw or
 // gzip-compressed. Readers validate magic numbers, dimensions and lengths,
 // bound allocations by the data actually present, and report malformed

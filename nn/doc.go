@@ -8,7 +8,9 @@
 // New builds the models used in the experiments by name: CNN (the Keras
 // "simple MNIST convnet", 30,514 parameters), MLP (McMahan et al.'s 2NN,
 // 199,210 parameters) and LogReg (7,850 parameters). NewModel builds any
-// other sequential stack. Weights are initialised as in Keras (kernels
+// other sequential stack. NewRegression builds a regressor instead: its
+// loss is the squared error of real-valued targets, read from a
+// TargetSource (the linear-regression scenarios use it). Weights are initialised as in Keras (kernels
 // Glorot-uniform, biases zero) from a caller-supplied *rand.Rand; the
 // package has no global random state.
 //

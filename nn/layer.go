@@ -75,8 +75,9 @@ func Dropout(rate float64) Layer { return Layer{kind: kindDropout, rate: rate} }
 
 // Dense returns a fully connected layer with the given number of units and
 // a bias per unit. Its input must be flat ({N}); the weight matrix is stored
-// as [units][N], as in torch.nn.Linear. A model's last Dense layer produces
-// logits; the softmax is part of the loss.
+// as [units][N], as in torch.nn.Linear. A classifier's last Dense layer
+// produces logits (the softmax is part of the loss); a regressor's produces
+// its real-valued outputs.
 func Dense(units int) Layer { return Layer{kind: kindDense, n: units} }
 
 // typeName is the Keras class name of l.

@@ -21,18 +21,23 @@ type arch struct {
 	offs    []int   // parameter offset of each layer
 	ops     []op
 	nparams int
-	classes int
+	classes int // units of the last Dense layer: classes, or outputs of a regressor
+	// regression selects the squared-error loss on real-valued targets
+	// instead of softmax cross-entropy on labels.
+	regression bool
 }
 
-// compile checks layers against input and fuses them into ops.
-func compile(name string, input Shape, layers []Layer) (*arch, error) {
+// compile checks layers against input and fuses them into ops. A
+// regression architecture needs at least one output, a classifier at least
+// two classes.
+func compile(name string, input Shape, layers []Layer, regression bool) (*arch, error) {
 	if len(layers) == 0 {
 		return nil, errors.New("nn: model has no layers")
 	}
 	if input.Size() <= 0 || (len(input) != 1 && len(input) != 3) {
 		return nil, fmt.Errorf("nn: input shape %v must be {N} or {C, H, W} with positive sizes", input)
 	}
-	a := &arch{name: name, input: slices.Clone(input), layers: slices.Clone(layers)}
+	a := &arch{name: name, input: slices.Clone(input), layers: slices.Clone(layers), regression: regression}
 	cur := a.input
 	for i, l := range layers {
 		out, np, err := l.outShape(cur)
@@ -46,13 +51,22 @@ func compile(name string, input Shape, layers []Layer) (*arch, error) {
 		cur = out
 	}
 	last := layers[len(layers)-1]
-	if last.kind != kindDense {
-		return nil, errors.New("nn: last layer must be Dense (it produces the logits)")
+	if regression {
+		if last.kind != kindDense {
+			return nil, errors.New("nn: last layer of a regression model must be Dense (it produces the outputs)")
+		}
+		if last.n < 1 {
+			return nil, errors.New("nn: last Dense layer of a regression model needs at least 1 unit")
+		}
+	} else {
+		if last.kind != kindDense {
+			return nil, errors.New("nn: last layer must be Dense (it produces the logits)")
+		}
+		if last.n < 2 {
+			return nil, errors.New("nn: last Dense layer needs at least 2 units")
+		}
 	}
 	a.classes = last.n
-	if a.classes < 2 {
-		return nil, errors.New("nn: last Dense layer needs at least 2 units")
-	}
 
 	in := a.input
 	dropouts := 0
@@ -142,7 +156,7 @@ func New(name string, rng *rand.Rand) (*Model, error) {
 	default:
 		return nil, fmt.Errorf("nn: unknown model %q (want %q, %q or %q)", name, CNN, MLP, LogReg)
 	}
-	a, err := compile(name, in, layers)
+	a, err := compile(name, in, layers, false)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +167,23 @@ func New(name string, rng *rand.Rand) (*Model, error) {
 // shape input, with weights drawn by Init from rng, or all zero if rng is
 // nil. The last layer must be Dense; its units are the classes.
 func NewModel(input Shape, layers []Layer, rng *rand.Rand) (*Model, error) {
-	a, err := compile("sequential", input, layers)
+	a, err := compile("sequential", input, layers, false)
+	if err != nil {
+		return nil, err
+	}
+	return newModel(a, rng), nil
+}
+
+// NewRegression returns a sequential regression model of the given layers
+// for examples of shape input, with weights drawn by Init from rng, or all
+// zero if rng is nil. The last layer must be Dense with at least one unit;
+// its units are the real-valued outputs, with no activation after them.
+// The loss of one example is the squared error summed over the outputs,
+// Σ_j (y_j − t_j)², and a batch's loss is its mean over the examples, so
+// the gradient with respect to y is 2·(y − t)/n. A regressor trains and
+// evaluates on a TargetSource; see Trainer.Evaluate for what it reports.
+func NewRegression(input Shape, layers []Layer, rng *rand.Rand) (*Model, error) {
+	a, err := compile("regression", input, layers, true)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +226,8 @@ func (m *Model) Init(rng *rand.Rand) {
 	}
 }
 
-// Name returns the model's name: "cnn", "mlp", "logreg" or "sequential".
+// Name returns the model's name: "cnn", "mlp", "logreg", "sequential"
+// (NewModel) or "regression" (NewRegression).
 func (m *Model) Name() string { return m.a.name }
 
 // InputShape returns the shape of one input example.
@@ -205,8 +236,15 @@ func (m *Model) InputShape() Shape { return slices.Clone(m.a.input) }
 // InputSize returns the number of features of one input example.
 func (m *Model) InputSize() int { return m.a.input.Size() }
 
-// Classes returns the number of output classes.
+// Classes returns the number of units of the last Dense layer: the
+// number of output classes of a classifier, or the number of real-valued
+// outputs of a regressor.
 func (m *Model) Classes() int { return m.a.classes }
+
+// Regression reports whether m is a regressor built by NewRegression,
+// trained on the squared error of real-valued targets, rather than a
+// classifier trained on the softmax cross-entropy of labels.
+func (m *Model) Regression() bool { return m.a.regression }
 
 // Layers returns a copy of the model's layers.
 func (m *Model) Layers() []Layer { return slices.Clone(m.a.layers) }

@@ -37,8 +37,8 @@ const MaxSafetensorsHeader = 100 << 20
 const (
 	// MetaFormat is "pt": the tensors are laid out as in PyTorch.
 	MetaFormat = "format"
-	// MetaArchitecture is the model's name: "cnn", "mlp", "logreg" or
-	// "sequential".
+	// MetaArchitecture is the model's name: "cnn", "mlp", "logreg",
+	// "sequential" or "regression".
 	MetaArchitecture = "architecture"
 	// MetaNumParams is the number of parameters in decimal, e.g. "30514".
 	MetaNumParams = "num_params"

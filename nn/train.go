@@ -22,6 +22,17 @@ type Source interface {
 	Read(i int, dst []float32) int
 }
 
+// TargetSource is a Source of examples with real-valued targets, the data
+// of a regression model (see NewRegression). Target must be safe for
+// concurrent use by several goroutines, as Read is. A regressor ignores
+// the labels Read returns.
+type TargetSource interface {
+	Source
+	// Target writes example i's targets, one per model output, to dst,
+	// which has exactly that length.
+	Target(i int, dst []float32)
+}
+
 // microBatch is the number of examples a worker pushes through the network
 // at a time: small enough for its activations and im2col matrices to stay
 // in cache, large enough for efficient matrix products. Gradients of the
@@ -41,6 +52,10 @@ const DefaultBatchSize = 32
 // ErrNoExamples is returned when training or evaluation is asked to run on
 // no examples.
 var ErrNoExamples = errors.New("nn: no examples")
+
+// ErrNoTargets is returned when a regression model is trained or evaluated
+// on a Source that is not a TargetSource.
+var ErrNoTargets = errors.New("nn: regression model needs a TargetSource with real-valued targets")
 
 // Trainer trains and evaluates a Model. It owns the scratch memory
 // (activations, im2col buffers, gradients), sized on first use for the
@@ -129,11 +144,16 @@ func (t *Trainer) prepare(src Source, train bool, nt, per int) error {
 	if src.InputSize() != a.input.Size() {
 		return fmt.Errorf("nn: source has %d features per example, model %s wants %d", src.InputSize(), a.name, a.input.Size())
 	}
+	if a.regression {
+		if _, ok := src.(TargetSource); !ok {
+			return ErrNoTargets
+		}
+	}
 	if len(t.works) < nt {
 		t.works = append(t.works, make([]*work, nt-len(t.works))...)
 	}
 	for i, w := range t.works[:nt] {
-		if w == nil || !(w.a == a || t.Model.SameArch(&Model{a: w.a})) || w.n < per || (train && !w.train) {
+		if w == nil || !(w.a == a || (t.Model.SameArch(&Model{a: w.a}) && w.a.regression == a.regression)) || w.n < per || (train && !w.train) {
 			t.works[i] = newWork(a, per, train)
 		}
 	}
@@ -252,11 +272,13 @@ func (t *Trainer) TrainEpoch(src Source, idx []int, rng *rand.Rand) (meanLoss fl
 	return sum / float64(len(idx)), nil
 }
 
-// TrainBatch takes one optimizer step on the mean softmax cross-entropy of
-// the examples batch of src (any length up to BatchSize), drawing the
-// dropout seed from rng, and returns that mean loss (before the step),
-// plus the proximal term μ/2·‖w − Anchor‖² if Prox and Anchor are set. On
-// error the model is unchanged.
+// TrainBatch takes one optimizer step on the mean loss of the examples
+// batch of src (any length up to BatchSize), drawing the dropout seed from
+// rng, and returns that mean loss (before the step), plus the proximal term
+// μ/2·‖w − Anchor‖² if Prox and Anchor are set. The loss is the softmax
+// cross-entropy for a classifier and the squared error summed over the
+// outputs (see NewRegression) for a regressor, whose src must be a
+// TargetSource. On error the model is unchanged.
 func (t *Trainer) TrainBatch(src Source, batch []int, rng *rand.Rand) (loss float64, err error) {
 	n := len(batch)
 	if n == 0 {
@@ -296,7 +318,7 @@ func (t *Trainer) TrainBatch(src Source, batch []int, rng *rand.Rand) (loss floa
 				}
 				w.ctx = fwdCtx{train: true, seed: seed, base: lo, pcg: &w.pcg}
 				logits := w.forward(m.w, mb, &w.ctx)
-				l, _ := softmaxCE(logits, w.labels, mb, m.a.classes, scale, w.dlogits)
+				l, _ := w.loss(logits, mb, scale, w.dlogits)
 				t.losses[i] += l
 				w.backward(m.w, t.grads[i], mb, j > i*per)
 			}
@@ -340,7 +362,10 @@ func addProx(g, w []float32, anchor []float64, mu float64) float64 {
 
 // Evaluate returns the accuracy (fraction of examples whose highest logit
 // is the label) and mean softmax cross-entropy of the Model on the
-// examples idx of src (all if nil), with dropout off. It splits idx over
+// examples idx of src (all if nil), with dropout off. For a regressor,
+// src must be a TargetSource, accuracy is always 0 and loss is the mean
+// squared error: the squared error summed over the outputs, averaged over
+// the examples (the training loss of NewRegression). It splits idx over
 // Threads workers and ignores BatchSize; it does not need an Optimizer.
 func (t *Trainer) Evaluate(src Source, idx []int) (accuracy, loss float64, err error) {
 	if src == nil {
@@ -370,7 +395,7 @@ func (t *Trainer) Evaluate(src Source, idx []int) (accuracy, loss float64, err e
 				continue
 			}
 			logits := w.forward(m.w, len(chunk), &w.ctx)
-			t.losses[i], t.correct[i] = softmaxCE(logits, w.labels, len(chunk), m.a.classes, 0, nil)
+			t.losses[i], t.correct[i] = w.loss(logits, len(chunk), 0, nil)
 		}
 	})
 	var correct int
@@ -386,7 +411,9 @@ func (t *Trainer) Evaluate(src Source, idx []int) (accuracy, loss float64, err e
 }
 
 // Evaluate returns the accuracy and mean loss of m on the examples idx of
-// src (all if nil) using threads goroutines (0 means GOMAXPROCS). It
+// src (all if nil) using threads goroutines (0 means GOMAXPROCS), as
+// Trainer.Evaluate does (for a regressor: accuracy 0 and the mean squared
+// error). It
 // allocates scratch memory for the call; reuse a Trainer to avoid that.
 func (m *Model) Evaluate(src Source, idx []int, threads int) (accuracy, loss float64, err error) {
 	t := Trainer{Model: m, Threads: threads}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/internal/atomicfile"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/nn"
@@ -52,7 +53,10 @@ func NewSummary(c Config) *Summary {
 // Add records one setting's run: its federation, result and the label
 // histogram of its owners' shards.
 func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels [][]int) {
-	o := Outcome{Setting: st, SchemeParams: f.Scheme.Literal(), Strategy: f.Strategy.Name(), SetupSeconds: r.SetupSeconds, Labels: labels, Rounds: r.Rounds}
+	o := Outcome{Setting: st, SchemeParams: f.Scheme.Literal(), Strategy: policy.FedAvg{}.Name(), SetupSeconds: r.SetupSeconds, Labels: labels, Rounds: r.Rounds}
+	if f.Strategy != nil {
+		o.Strategy = f.Strategy.Name()
+	}
 	for _, ow := range f.Owners {
 		o.ShardSizes = append(o.ShardSizes, len(ow.Indices))
 	}
