@@ -40,7 +40,7 @@ func runHyperAggregate(ctx context.Context, o options) (*report, error) {
 	d.TrainIdx = skip
 	const peers, group, dropper = 6, 3, 5
 	c := sweep.Config{Dataset: "mnist", Model: "cnn", Schemes: []string{"ss"}, Splits: []string{"iid"}, Workers: []int{peers},
-		GroupSize: group, Rounds: o.rounds(5), Epochs: 1, Batch: 32, LR: 1e-3, Seed: o.Seed, Deadline: o.deadline(30 * time.Second)}
+		GroupSize: group, Rounds: o.rounds(5), Epochs: 1, Batch: 32, LR: 1e-3, Seed: o.Seed, Deadline: o.deadline(10 * time.Second)}
 	dropRound := min(2, c.Rounds)
 	rec := newRecord("hyperaggregate", c, o)
 	r := &report{}

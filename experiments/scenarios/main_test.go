@@ -117,6 +117,12 @@ func TestPySyftLesson(t *testing.T) {
 		if l := r.Figures[s+"_final_loss"]; !(l < 0.05) {
 			t.Errorf("%s: final loss %g, want < 0.05", s, l)
 		}
+		for _, owner := range []string{"bob", "alice"} {
+			first, last := r.Figures[s+"_"+owner+"_first_loss"], r.Figures[s+"_"+owner+"_last_loss"]
+			if !(first > 0 && last < first/10) {
+				t.Errorf("%s: %s's loss %g in round 1, %g in the last, want a tenfold fall", s, owner, first, last)
+			}
+		}
 	}
 }
 

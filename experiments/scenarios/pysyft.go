@@ -69,6 +69,11 @@ func runPySyft(ctx context.Context, o options) (*report, error) {
 				2*rm.OwnerLoss[actors.OwnerName(0)], 2*rm.OwnerLoss[actors.OwnerName(1)]))
 		}
 		r.set(name+"_final_loss", res.Rounds[len(res.Rounds)-1].TestLoss)
+		for i := range fed.Owners {
+			owner := actors.OwnerName(i)
+			r.set(fmt.Sprintf("%s_%s_first_loss", name, owner), 2*res.Rounds[0].OwnerLoss[owner])
+			r.set(fmt.Sprintf("%s_%s_last_loss", name, owner), 2*res.Rounds[len(res.Rounds)-1].OwnerLoss[owner])
+		}
 	}
 	for _, name := range schemes {
 		r.printf("%s: each owner's loss (summed over its 2 points) at its 10th local step:", name)
