@@ -79,6 +79,15 @@ func lossGrad(m *Model, src Source, idx []int, seed uint64) (float64, []float32,
 // allowing for float32 rounding of the loss. It returns an error naming the
 // first coordinate that fails for every step.
 func checkGrad(m *Model, src Source, idx []int, seed uint64, grad []float32, coords []int, hs []float64, atol, rtol float64) error {
+	return checkGradOf(m, grad, coords, hs, atol, rtol, func() (float64, error) {
+		l, _, err := lossGrad(m, src, idx, seed)
+		return l, err
+	})
+}
+
+// checkGradOf is checkGrad for any loss: loss returns m's loss at its
+// current parameters.
+func checkGradOf(m *Model, grad []float32, coords []int, hs []float64, atol, rtol float64, loss func() (float64, error)) error {
 	for _, j := range coords {
 		orig := m.w[j]
 		ana := float64(grad[j])
@@ -87,12 +96,12 @@ func checkGrad(m *Model, src Source, idx []int, seed uint64, grad []float32, coo
 		for _, h := range hs {
 			up, down := orig+float32(h), orig-float32(h)
 			m.w[j] = up
-			lp, _, err := lossGrad(m, src, idx, seed)
+			lp, err := loss()
 			if err != nil {
 				return err
 			}
 			m.w[j] = down
-			lm, _, err := lossGrad(m, src, idx, seed)
+			lm, err := loss()
 			if err != nil {
 				return err
 			}

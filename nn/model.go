@@ -51,20 +51,15 @@ func compile(name string, input Shape, layers []Layer, regression bool) (*arch, 
 		cur = out
 	}
 	last := layers[len(layers)-1]
+	what, least := "", 2 // a classifier's last layer gives the logits
 	if regression {
-		if last.kind != kindDense {
-			return nil, errors.New("nn: last layer of a regression model must be Dense (it produces the outputs)")
-		}
-		if last.n < 1 {
-			return nil, errors.New("nn: last Dense layer of a regression model needs at least 1 unit")
-		}
-	} else {
-		if last.kind != kindDense {
-			return nil, errors.New("nn: last layer must be Dense (it produces the logits)")
-		}
-		if last.n < 2 {
-			return nil, errors.New("nn: last Dense layer needs at least 2 units")
-		}
+		what, least = " of a regression model", 1
+	}
+	if last.kind != kindDense {
+		return nil, fmt.Errorf("nn: last layer%s must be Dense (it produces the outputs)", what)
+	}
+	if last.n < least {
+		return nil, fmt.Errorf("nn: last Dense layer%s needs at least %d units", what, least)
 	}
 	a.classes = last.n
 

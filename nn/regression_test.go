@@ -2,7 +2,6 @@ package nn
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -91,37 +90,14 @@ func TestNewRegression(t *testing.T) {
 // checkRegGrad compares grad with central finite differences of the loss
 // that Evaluate reports, with checkGrad's steps and tolerances.
 func checkRegGrad(m *Model, src Source, idx []int, grad []float32) error {
-	loss := func() float64 {
+	coords := make([]int, len(m.w))
+	for j := range coords {
+		coords[j] = j
+	}
+	return checkGradOf(m, grad, coords, gradSteps, gradAtol, gradRtol, func() (float64, error) {
 		_, l, err := m.Evaluate(src, idx, 1)
-		if err != nil {
-			panic(err)
-		}
-		return l
-	}
-	for j := range m.w {
-		orig := m.w[j]
-		ana := float64(grad[j])
-		var nums []float64
-		ok := false
-		for _, h := range gradSteps {
-			up, down := orig+float32(h), orig-float32(h)
-			m.w[j] = up
-			lp := loss()
-			m.w[j] = down
-			lm := loss()
-			m.w[j] = orig
-			num := (lp - lm) / (float64(up) - float64(down))
-			nums = append(nums, num)
-			if abs(num-ana) <= gradAtol+1e-7/h+gradRtol*max(abs(num), abs(ana)) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return fmt.Errorf("parameter %d: analytic %.6g, numeric %.6g", j, ana, nums)
-		}
-	}
-	return nil
+		return l, err
+	})
 }
 
 // TestRegressionGradients checks the gradient TrainBatch hands to the

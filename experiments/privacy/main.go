@@ -28,17 +28,15 @@ import (
 func main() {
 	log.SetFlags(0)
 	flags := sweep.NewFlags(flag.CommandLine, "privacy")
-	for name, v := range map[string]string{"splits": "iid", "clients": "100", "scheme": "plain", "rounds": "30",
-		"limit": "0", "batch": "10", "lr": "0.001"} {
-		if err := flags.SetDefault(name, v); err != nil {
-			log.Fatalf("privacy: %v", err)
-		}
+	if err := flags.SetDefaults(map[string]string{"splits": "iid", "clients": "100", "scheme": "plain", "rounds": "30",
+		"limit": "0", "batch": "10", "lr": "0.001"}); err != nil {
+		log.Fatalf("privacy: %v", err)
 	}
 	noise := flag.String("noise", "0,0.5,1,2", "comma-separated noise multipliers z (0 = no DP, for reference)")
 	flag.Parse()
 	c, err := flags.Parse()
-	if err == nil && (len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Workers) != 1) {
-		err = fmt.Errorf("give one -scheme, -splits and -clients (or -workers) value")
+	if err == nil {
+		err = c.OneSetting()
 	}
 	var zs []float64
 	for _, s := range cli.List(*noise) {

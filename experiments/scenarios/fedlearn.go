@@ -20,7 +20,7 @@ var fedlearn = scenario{
 // runFedlearn trains McMahan's 2NN (the mlp) with a trusted (plain)
 // aggregator, first with full copies, then with an even partition.
 func runFedlearn(ctx context.Context, o options) (*report, error) {
-	d, err := loadMNIST(o, o.limit(0))
+	d, err := loadMNIST(o, o.Limit)
 	if err != nil {
 		return nil, err
 	}

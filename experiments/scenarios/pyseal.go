@@ -27,7 +27,7 @@ var pysealDemo = scenario{
 // it lacked, with plain aggregation: CKKS must stay within its noise of
 // plain, round by round.
 func runPySEAL(ctx context.Context, o options) (*report, error) {
-	d, err := loadMNIST(o, o.limit(0))
+	d, err := loadMNIST(o, o.Limit)
 	if err != nil {
 		return nil, err
 	}

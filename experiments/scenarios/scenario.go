@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"math"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -61,14 +59,6 @@ func (o options) rounds(def int) int {
 func (o options) deadline(def time.Duration) time.Duration {
 	if o.Deadline > 0 {
 		return o.Deadline
-	}
-	return def
-}
-
-// limit returns o.Limit if set, else def (0 = every example).
-func (o options) limit(def int) int {
-	if o.Limit > 0 {
-		return o.Limit
 	}
 	return def
 }
@@ -230,10 +220,5 @@ func mean(rounds []actors.RoundMetrics, f func(actors.RoundMetrics) float64) flo
 // loadMNIST loads MNIST from o's data directory with a seeded subsample
 // of limit training examples (0 = all) and o.TestLimit test examples.
 func loadMNIST(o options, limit int) (*sweep.Data, error) {
-	d, err := cli.LoadData("mnist", o.DataDir, limit, o.Seed, os.Stderr)
-	if err != nil {
-		return nil, err
-	}
-	test := dataset.Subsample(d.Test.Len(), o.TestLimit, rand.New(rand.NewPCG(o.Seed, 3)))
-	return &sweep.Data{Train: d.Train, Test: d.Test, TrainIdx: d.TrainIndices, TestIdx: test}, nil
+	return sweep.LoadData("mnist", o.DataDir, limit, o.TestLimit, o.Seed)
 }

@@ -30,18 +30,16 @@ import (
 func main() {
 	log.SetFlags(0)
 	flags := sweep.NewFlags(flag.CommandLine, "strategies")
-	for name, v := range map[string]string{"splits": "shards", "workers": "10", "scheme": "plain", "rounds": "20", "limit": "0"} {
-		if err := flags.SetDefault(name, v); err != nil {
-			log.Fatalf("strategies: %v", err)
-		}
+	if err := flags.SetDefaults(map[string]string{"splits": "shards", "workers": "10", "scheme": "plain", "rounds": "20", "limit": "0"}); err != nil {
+		log.Fatalf("strategies: %v", err)
 	}
 	variants := flag.String("variants", "fedavg,fedprox,fedavgm,fedadam", "comma-separated strategies (policy specs such as fedadam:lr=0.003), and fedprox for FedAvg with -mu")
 	mu := flag.Float64("prox-mu", 0.01, "FedProx μ for the fedprox variant")
 	target := flag.Float64("target", 0.95, "test accuracy whose first round the table reports")
 	flag.Parse()
 	c, err := flags.Parse()
-	if err == nil && (len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Workers) != 1) {
-		err = fmt.Errorf("give one -scheme, -splits and -workers value")
+	if err == nil {
+		err = c.OneSetting()
 	}
 	if err != nil {
 		log.Fatalf("strategies: %v", err)

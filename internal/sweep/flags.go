@@ -81,6 +81,16 @@ func (f *Flags) SetDefault(name, value string) error {
 	return nil
 }
 
+// SetDefaults calls SetDefault for every flag name in defaults.
+func (f *Flags) SetDefaults(defaults map[string]string) error {
+	for name, v := range defaults {
+		if err := f.SetDefault(name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Parse finishes the configuration after fs.Parse: it applies -quick to
 // the flags not set explicitly, splits the lists and validates.
 func (f *Flags) Parse() (Config, error) {
@@ -141,12 +151,19 @@ func (f *Flags) parseResume() (Config, error) {
 // subsamples, printing download progress on stderr.
 func (f *Flags) Load() (*Data, error) {
 	c := f.Config
-	ld, err := cli.LoadData(c.Dataset, f.DataDir, c.Limit, c.Seed, os.Stderr)
+	return LoadData(c.Dataset, f.DataDir, c.Limit, c.TestLimit, c.Seed)
+}
+
+// LoadData loads the dataset called name from dir (a -data-dir value)
+// with seeded subsamples of limit training and testLimit test examples
+// (0 keeps all), printing download progress on stderr.
+func LoadData(name, dir string, limit, testLimit int, seed uint64) (*Data, error) {
+	ld, err := cli.LoadData(name, dir, limit, seed, os.Stderr)
 	if err != nil {
 		return nil, err
 	}
 	return &Data{Train: ld.Train, Test: ld.Test, TrainIdx: ld.TrainIndices,
-		TestIdx: dataset.Subsample(ld.Test.Len(), c.TestLimit, rand.New(rand.NewPCG(c.Seed, 3)))}, nil
+		TestIdx: dataset.Subsample(ld.Test.Len(), testLimit, rand.New(rand.NewPCG(seed, 3)))}, nil
 }
 
 func ints(s string) ([]int, error) {

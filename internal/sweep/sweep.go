@@ -145,6 +145,15 @@ func (c Config) Settings() []Setting {
 	return s
 }
 
+// OneSetting reports an error unless c's grid is a single setting, for
+// commands that vary something else (a strategy, a noise multiplier).
+func (c Config) OneSetting() error {
+	if len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Workers) != 1 {
+		return fmt.Errorf("give one -scheme, -splits and -workers (or -clients) value")
+	}
+	return nil
+}
+
 // Validate reports the first problem with c.
 func (c Config) Validate() error {
 	switch {
