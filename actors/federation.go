@@ -47,6 +47,11 @@ type Federation struct {
 	// Test is the model owner's test set (TestIndices nil means all of it).
 	Test        nn.Source
 	TestIndices []int
+	// EvalEvery, if above 1, has the model owner test the global model
+	// only in every EvalEvery-th round and the last, to save the test's
+	// time; the other rounds report Evaluated false. 0 or 1 tests every
+	// round.
+	EvalEvery int
 
 	// Rounds of federated training (at least 1).
 	Rounds int
@@ -122,6 +127,18 @@ func (o Owner) shardLen() int {
 		return len(o.Indices)
 	}
 	return o.Data.Len()
+}
+
+// evaluated reports whether the model owner tests the global model after
+// round r.
+func (f *Federation) evaluated(r int) bool {
+	return f.EvalEvery <= 1 || r%f.EvalEvery == 0 || r == f.Rounds
+}
+
+// holdingOwners are the data owners that hold shares of the protected
+// updates besides the secure worker (crypto.Flow.HoldingOwners).
+func (f *Federation) holdingOwners() []Owner {
+	return f.Owners[:min(f.Scheme.Flow().HoldingOwners, len(f.Owners))]
 }
 
 // Dropout says whether and when a data owner drops out of a round.
@@ -247,6 +264,8 @@ func (f Federation) withDefaults() (Federation, error) {
 		return f, fmt.Errorf("actors: negative deadline %v", f.Deadline)
 	case f.GroupSize < 0:
 		return f, fmt.Errorf("actors: negative group size %d", f.GroupSize)
+	case f.EvalEvery < 0:
+		return f, fmt.Errorf("actors: negative EvalEvery %d", f.EvalEvery)
 	case f.Resume && f.Checkpoint == "":
 		return f, errors.New("actors: resume needs a checkpoint directory")
 	}

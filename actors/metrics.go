@@ -8,7 +8,10 @@ type PartyTimes struct {
 
 // RoundMetrics is what the model owner records for one round.
 type RoundMetrics struct {
-	Round        int
+	Round int
+	// Evaluated is false in the rounds Federation.EvalEvery skips; their
+	// test figures are then zero.
+	Evaluated    bool
 	TestAccuracy float64 // fraction in [0, 1]
 	TestLoss     float64
 	// TrainLoss is the mean of the contributing owners' last-epoch losses;

@@ -250,10 +250,10 @@ func (mo *modelOwner) onReport(m *OwnerReport) error {
 func (mo *modelOwner) holders() (names []string, needed int) {
 	flow := mo.fed.Scheme.Flow()
 	names = []string{SecureWorkerName}
-	if !flow.OwnersHold {
+	if flow.HoldingOwners == 0 {
 		return names, 1
 	}
-	for _, o := range mo.fed.Owners {
+	for _, o := range mo.fed.holdingOwners() {
 		names = append(names, o.Name)
 	}
 	if flow.Holders > 0 {
@@ -347,16 +347,18 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 		f.Logger.Warn("round failed", "round", mo.round, "err", err)
 	}
 	mo.collectTimes(&rm)
-	start := time.Now()
-	mo.cores.acquire(f.Cores)
-	acc, loss, evalErr := mo.evaluator.Evaluate(f.Test, f.TestIndices)
-	mo.cores.release(f.Cores)
-	if evalErr != nil {
-		mo.finish(ctx, fmt.Errorf("round %d: evaluate: %w", mo.round, evalErr))
-		return
+	if rm.Evaluated = f.evaluated(int(mo.round)); rm.Evaluated {
+		start := time.Now()
+		mo.cores.acquire(f.Cores)
+		acc, loss, evalErr := mo.evaluator.Evaluate(f.Test, f.TestIndices)
+		mo.cores.release(f.Cores)
+		if evalErr != nil {
+			mo.finish(ctx, fmt.Errorf("round %d: evaluate: %w", mo.round, evalErr))
+			return
+		}
+		rm.TestAccuracy, rm.TestLoss = acc, loss
+		rm.Evaluate = time.Since(start).Seconds()
 	}
-	rm.TestAccuracy, rm.TestLoss = acc, loss
-	rm.Evaluate = time.Since(start).Seconds()
 	mo.addTimes(&rm, ModelOwnerName, PartyTimes{Evaluate: rm.Evaluate, Reveal: rm.Reveal})
 	rm.Rejected = append(rm.Rejected, mo.rejected.take()...)
 	rm.Bytes, rm.BytesSent = mo.traffic.since(mo.traffic0)

@@ -29,7 +29,7 @@ type dataOwner struct {
 
 	flow      crypto.Flow
 	protector crypto.Protector
-	holder    crypto.Combiner // with Flow.OwnersHold
+	holder    crypto.Combiner // with Flow.HoldingOwners > idx
 	// Key generation progress (Flow.KeyGen).
 	needCollective bool
 	peerShares     map[string]bool
@@ -94,7 +94,7 @@ func (o *dataOwner) setup(ctx actor.Context, m *Setup) error {
 		return o.ready(ctx, fmt.Errorf("set-up: %w", err))
 	}
 	o.protector, o.flow = p, s.Flow()
-	if o.flow.OwnersHold {
+	if o.idx < o.flow.HoldingOwners {
 		if o.holder, err = s.NewCombiner(m.Payload); err != nil {
 			return o.ready(ctx, fmt.Errorf("set-up: %w", err))
 		}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/nn"
+	"google.golang.org/protobuf/proto"
 )
 
 // toyData is n 4x4 images in 3 classes that a linear model learns.
@@ -161,6 +163,38 @@ func TestRunMatchesDirectFedAvg(t *testing.T) {
 	}
 }
 
+// TestEvalEvery checks that EvalEvery 2 of 5 rounds tests the model in
+// rounds 2, 4 and 5 only, and that skipping the test changes no training.
+func TestEvalEvery(t *testing.T) {
+	f := toyFederation(t, "plain")
+	f.Rounds, f.EvalEvery = 5, 2
+	res, err := Run(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.EvalEvery = 0
+	every, err := Run(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res.Final, every.Final) {
+		t.Error("EvalEvery changed the trained model")
+	}
+	for i, rm := range res.Rounds {
+		want := rm.Round == 2 || rm.Round == 4 || rm.Round == 5
+		tested := rm.Parties[ModelOwnerName].Evaluate > 0
+		if rm.Evaluated != want || tested != want || (rm.TestAccuracy > 0) != want {
+			t.Errorf("round %d: evaluated %v, test time %g, accuracy %g; want evaluated %v", rm.Round, rm.Evaluated, rm.Evaluate, rm.TestAccuracy, want)
+		}
+		if want && rm.TestAccuracy != every.Rounds[i].TestAccuracy {
+			t.Errorf("round %d: accuracy %g, %g when testing every round", rm.Round, rm.TestAccuracy, every.Rounds[i].TestAccuracy)
+		}
+		if !every.Rounds[i].Evaluated {
+			t.Errorf("round %d: not evaluated with EvalEvery 0", rm.Round)
+		}
+	}
+}
+
 func TestSilentOwnerDoesNotHangTheRound(t *testing.T) {
 	f := toyFederation(t, "ckks")
 	f.Deadline = 300 * time.Millisecond
@@ -184,6 +218,7 @@ func TestFederationValidation(t *testing.T) {
 		"no scheme":      func(f *Federation) { f.Scheme = nil },
 		"no owners":      func(f *Federation) { f.Owners = nil },
 		"zero rounds":    func(f *Federation) { f.Rounds = 0 },
+		"eval every -1":  func(f *Federation) { f.EvalEvery = -1 },
 		"duplicate name": func(f *Federation) { f.Owners[1].Name = "bob" },
 		"reserved name":  func(f *Federation) { f.Owners[0].Name = SecureWorkerName },
 		"bad optimizer":  func(f *Federation) { f.Train.Optimizer = "lbfgs" },
@@ -207,3 +242,59 @@ func TestOwnerNames(t *testing.T) {
 }
 
 var _ policy.Strategy = policy.FedAvg{}
+
+// TestCommittee runs ss with a committee of one (bob) among 3 owners:
+// the model matches direct FedAvg, only bob and the secure worker receive
+// shares and send partials, and an owner outside the committee can go
+// silent after sending its update without failing the round.
+func TestCommittee(t *testing.T) {
+	f := toyFederation(t, "plain")
+	want := directFedAvg(t, f)
+	s, err := crypto.New("ss", crypto.Config{Owners: 3, Len: f.Model.NumParams(), Committee: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Scheme = s
+	var mu sync.Mutex
+	shares, partials := map[string]int{}, map[string]int{}
+	f.Observe = func(to string, msg proto.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch m := msg.(type) {
+		case *ProtectedUpdate:
+			shares[to]++
+		case *Partial:
+			partials[m.Holder]++
+		}
+	}
+	res, err := Run(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst float64
+	for i := range want {
+		worst = max(worst, math.Abs(res.Final[i]-want[i]))
+	}
+	if worst > 1e-5 {
+		t.Errorf("final model differs from direct FedAvg by %g", worst)
+	}
+	// Per round: 2 seed shares to bob (his own stays with him), 3 full
+	// shares to the secure worker; a partial from each of the 2 holders.
+	wantShares := map[string]int{"bob": 2 * f.Rounds, SecureWorkerName: 3 * f.Rounds}
+	wantPartials := map[string]int{"bob": f.Rounds, SecureWorkerName: f.Rounds}
+	if !reflect.DeepEqual(shares, wantShares) || !reflect.DeepEqual(partials, wantPartials) {
+		t.Errorf("shares sent to %v, partials from %v; want %v and %v", shares, partials, wantShares, wantPartials)
+	}
+
+	f.Observe = nil
+	f.Owners[2].Drop = func(int) Dropout { return BeforeUnmask } // carol holds nothing
+	res, err = Run(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rm := range res.Rounds {
+		if rm.Err != "" || len(rm.Contributors) != 3 {
+			t.Errorf("round %d with carol silent after sending: err %q, contributors %v", rm.Round, rm.Err, rm.Contributors)
+		}
+	}
+}

@@ -376,9 +376,9 @@ func (w *secureWorker) closePhase(ctx actor.Context) {
 		w.forward(ctx)
 		return
 	}
-	if w.flow.OwnersHold {
+	if w.flow.HoldingOwners > 0 {
 		req := &CombineRequest{Round: w.round, Contributors: p.Contributors}
-		for _, o := range w.fed.Owners {
+		for _, o := range w.fed.holdingOwners() {
 			w.send(ctx, o.Name, req)
 		}
 	}

@@ -9,16 +9,17 @@ import (
 
 // Additive is the additive secret-sharing scheme "ss". Each data owner
 // encodes weight*update and weight in fixed point, reads them as elements of
-// the ring Z/2^64, and splits the vector into N+1 additive shares: one for
-// each data owner (itself included) and one for the secure worker. The N
+// the ring Z/2^64, and splits the vector into K+1 additive shares: one for
+// each of the K holding data owners (all N by default, itself included; the
+// first Config.Committee otherwise) and one for the secure worker. The K
 // data owners' shares are ChaCha8 streams, each keyed with 32 fresh bytes
 // from the owner's entropy source, and travel as that 32-byte seed; the
-// secure worker's share makes the sum right and travels in full. Any N of
-// one owner's N+1 shares are uniformly distributed and independent of the
+// secure worker's share makes the sum right and travels in full. Any K of
+// one owner's K+1 shares are uniformly distributed and independent of the
 // update (computationally, as ChaCha8 output).
 //
 // Every holder adds the shares it receives into a partial sum; the model
-// owner adds the N+1 partials. The secure worker alone learns nothing; the
+// owner adds the K+1 partials. The secure worker alone learns nothing; the
 // model owner learns only the aggregate unless it colludes with holders.
 type Additive struct {
 	cfg  Config
@@ -32,7 +33,8 @@ type AdditiveLiteral struct {
 	Ring string
 	// FixedPoint is the encoding of each value.
 	FixedPoint FixedPoint
-	// Holders is the number of share holders, N+1.
+	// Holders is the number of share holders, K+1: the holding data
+	// owners and the secure worker.
 	Holders int
 	// Threshold is the number of holders whose partials reveal the sum with
 	// Shamir sharing; 0 for additive sharing (all N+1 are needed).
@@ -41,6 +43,9 @@ type AdditiveLiteral struct {
 
 func newAdditive(cfg Config) (*Additive, error) {
 	cfg.Params, cfg.Threshold = "", 0
+	if cfg.Committee == 0 {
+		cfg.Committee = cfg.Owners
+	}
 	if err := cfg.FixedPoint.check(cfg.Owners, 64); err != nil {
 		return nil, err
 	}
@@ -54,12 +59,12 @@ func (s *Additive) Name() string { return "ss" }
 
 // Literal returns an AdditiveLiteral.
 func (s *Additive) Literal() any {
-	return AdditiveLiteral{Ring: "Z/2^64", FixedPoint: s.cfg.FixedPoint, Holders: s.cfg.Owners + 1}
+	return AdditiveLiteral{Ring: "Z/2^64", FixedPoint: s.cfg.FixedPoint, Holders: s.cfg.Committee + 1}
 }
 
-// Flow returns a flow in which data owners are holders too.
+// Flow returns a flow in which the committee's data owners are holders too.
 func (s *Additive) Flow() Flow {
-	return Flow{OwnersHold: true, Holders: s.cfg.Owners + 1, Threshold: s.cfg.Owners}
+	return Flow{HoldingOwners: s.cfg.Committee, Holders: s.cfg.Committee + 1, Threshold: s.cfg.Owners}
 }
 
 // NewRevealer returns the model owner's role; it holds no key.
@@ -97,12 +102,12 @@ type AdditiveRevealer struct {
 // Setup returns an empty set-up message.
 func (r *AdditiveRevealer) Setup() []byte { return r.setup }
 
-// Reveal adds the partial sums of all N+1 holders and decodes them.
+// Reveal adds the partial sums of all K+1 holders and decodes them.
 func (r *AdditiveRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64, error) {
 	s := r.s
-	if len(partials) != s.cfg.Owners+1 {
+	if len(partials) != s.cfg.Committee+1 {
 		return nil, 0, fmt.Errorf("ss: reveal: %w: %d partials, want one per holder (%d)",
-			ErrTooFewShares, len(partials), s.cfg.Owners+1)
+			ErrTooFewShares, len(partials), s.cfg.Committee+1)
 	}
 	n := s.cfg.Len + 1
 	acc := make([]byte, 8*n)
@@ -136,8 +141,9 @@ type AdditiveProtector struct {
 	rand io.Reader
 }
 
-// Protect returns N+1 shares of weight*update and weight: one addressed to
-// each data owner (this one included) and one to the secure worker.
+// Protect returns K+1 shares of weight*update and weight: one addressed to
+// each holding data owner (this one, if it holds) and one to the secure
+// worker.
 func (p *AdditiveProtector) Protect(update []float64, weight float64) ([]Message, error) {
 	s := p.s
 	v, err := withWeight(update, weight, s.cfg)
@@ -152,12 +158,12 @@ func (p *AdditiveProtector) Protect(update []float64, weight float64) ([]Message
 		}
 		last[i] = uint64(e)
 	}
-	seeds := make([]byte, 32*s.cfg.Owners)
+	seeds := make([]byte, 32*s.cfg.Committee)
 	if _, err := io.ReadFull(p.rand, seeds); err != nil {
 		return nil, fmt.Errorf("ss: protect: seeding share generators: %w", err)
 	}
-	msgs := make([]Message, 0, s.cfg.Owners+1)
-	for h := 0; h < s.cfg.Owners; h++ {
+	msgs := make([]Message, 0, s.cfg.Committee+1)
+	for h := range s.cfg.Committee {
 		pl := p.w.header(kindSeedShare, 1, 32)
 		copy(pl[headerLen:], seeds[32*h:32*h+32])
 		g := rand.NewChaCha8([32]byte(seeds[32*h : 32*h+32]))

@@ -39,7 +39,7 @@ func benchScheme(b *testing.B, name string) {
 				}
 			}
 		})
-		if s.Flow().OwnersHold {
+		if s.Flow().HoldingOwners > 0 {
 			return // ss reveal needs every holder's partial; timed by experiments/crypto
 		}
 		agg, _ := l.sw.Combine(a, c)

@@ -143,6 +143,7 @@ func dropoutConfigs() map[string]Config {
 		"plain":          {Owners: 10, Len: 64},
 		"ss":             {Owners: 10, Len: 64},
 		"ss-shamir":      {Owners: 10, Len: 64, Threshold: 6},
+		"ss-committee":   {Owners: 10, Len: 64, Committee: 3},
 		"ckks":           {Owners: 10, Len: 64},
 		"ckks-threshold": {Owners: 10, Len: 64, Threshold: 6},
 		"paillier":       {Owners: 4, Len: 64},
@@ -163,10 +164,15 @@ func TestDropouts(t *testing.T) {
 			if n < 10 {
 				drop = []int{2}
 			}
+			if cfg.Committee > 0 {
+				drop = []int{4, 7, 9} // outside the committee: they hold no shares
+			}
 			// Up to N-t owners may be silent in the unmasking step; N+1-t
 			// for ss (the secure worker holds a share too).
 			var tooMany []int
 			switch label {
+			case "ss-committee":
+				tooMany = []int{2, 4} // a committee member among them
 			case "ss-shamir":
 				tooMany = []int{0, 1, 2, 3, 4, 5}
 			case "ckks-threshold", "secagg":

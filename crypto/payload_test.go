@@ -9,6 +9,7 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
@@ -51,7 +52,7 @@ func smallConfigs() map[string]Config {
 
 // schemeName maps a test label to its scheme's registered name.
 func schemeName(label string) string {
-	if label == "ss-shamir" {
+	if strings.HasPrefix(label, "ss-") {
 		return "ss"
 	}
 	return label

@@ -49,7 +49,7 @@ type Dropouts struct {
 }
 
 // RunDropouts is Run in which the owners in d drop out. It follows the
-// flow: with Flow.OwnersHold the silent owners send no partials and the
+// flow: with Flow.HoldingOwners the silent holders send no partials and the
 // model owner gets the others'; with Flow.RevealShares and Flow.AnyReveal
 // every contributor is asked and the first Threshold answers are
 // forwarded; with Flow.RevealShares alone the first Threshold non-silent
@@ -135,9 +135,9 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 	// actor layer does; the secure worker's partial comes last.
 	silent := func(i int) bool { return before[i] || after[i] }
 	holders := []Party{SecureWorker}
-	if flow.OwnersHold {
+	if flow.HoldingOwners > 0 {
 		holders = holders[:0]
-		for i := range owners {
+		for i := range flow.HoldingOwners {
 			if !silent(i) {
 				holders = append(holders, Party(i))
 			}

@@ -59,13 +59,16 @@ type Flow struct {
 	// PeerShares: KeyShares also returns one message per other data owner,
 	// delivered with ReceiveSetup (t-out-of-N key sharing).
 	PeerShares bool
-	// OwnersHold: protected updates are split across holders: every data
-	// owner and the secure worker. Each holder combines the messages
-	// addressed to it and sends its partial to the model owner.
-	OwnersHold bool
+	// HoldingOwners, if positive, splits protected updates across holders:
+	// the secure worker and the data owners 0..HoldingOwners-1 (all N, or
+	// the committee of additive ss with Config.Committee). Each holder
+	// combines the messages addressed to it and sends its partial to the
+	// model owner. 0: the secure worker alone holds them.
+	HoldingOwners int
 	// Holders is the number of partials Revealer.Reveal needs: with
-	// OwnersHold, from any Holders of the N+1 holders (N+1 for additive ss,
-	// Threshold for Shamir ss); otherwise 1, the secure worker's.
+	// HoldingOwners, from any Holders of the HoldingOwners+1 holders (all
+	// of them for additive ss, Threshold for Shamir ss); otherwise 1, the
+	// secure worker's.
 	Holders int
 	// RevealShares: the secure worker sends the aggregate, the contributors
 	// and the list of owners asked to data owners, combines their
@@ -92,7 +95,7 @@ type Flow struct {
 //
 //  1. The model owner calls NewRevealer and sends Revealer.Setup to everyone.
 //  2. Each data owner calls NewProtector with that set-up; the secure worker
-//     (and, with Flow.OwnersHold, each data owner) calls NewCombiner.
+//     (and, with Flow.HoldingOwners, each holding data owner) calls NewCombiner.
 //     With Flow.KeyGen the key-generation exchange described there follows.
 //  3. With Flow.RoundKeys, the round's key exchange; then each data owner
 //     sends the messages from Protector.Protect. A holder may validate
@@ -196,6 +199,13 @@ type Config struct {
 	// selects Shamir t-of-(N+1) sharing with t = Threshold in [2, N+1]
 	// instead of the additive N+1-of-N+1 sharing (0).
 	Threshold int
+	// Committee, in additive ss, is the number of data owners that hold
+	// shares besides the secure worker: the owners 0..Committee-1. Each
+	// owner then makes Committee+1 shares instead of N+1, so a round's
+	// share work grows as N·Committee rather than N². An update stays
+	// secret unless the secure worker and the whole committee collude. 0
+	// means every owner holds shares (Committee = N).
+	Committee int
 	// Params names a preset ("logN13", "logN14", "logN15", or just "13",
 	// "14", "15", for the CKKS schemes; "2048" or "3072" for paillier); ""
 	// picks the default.
@@ -226,6 +236,12 @@ func New(name string, cfg Config) (Scheme, error) {
 	}
 	if !(cfg.MaxNorm >= 0) || math.IsInf(cfg.MaxNorm, 0) {
 		return nil, fmt.Errorf("crypto: new %s: max norm %g is not finite and >= 0", name, cfg.MaxNorm)
+	}
+	if cfg.Committee < 0 || cfg.Committee > cfg.Owners {
+		return nil, fmt.Errorf("crypto: new %s: committee %d not in [0, %d owners]", name, cfg.Committee, cfg.Owners)
+	}
+	if cfg.Committee > 0 && (name != "ss" || cfg.Threshold != 0) {
+		return nil, fmt.Errorf("crypto: new %s: a committee needs additive ss (scheme ss without a threshold)", name)
 	}
 	if cfg.FixedPoint == (FixedPoint{}) {
 		cfg.FixedPoint = DefaultFixedPoint

@@ -2,9 +2,11 @@ package crypto
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -61,6 +63,62 @@ var tolerance = map[string]float64{
 	"paillier":       1e-8,
 	"secagg":         1e-8,
 	"ss-shamir":      1e-8,
+	"ss-committee":   1e-8,
+}
+
+// TestCommittee checks additive ss with a committee of 3 of 50 owners:
+// each owner makes 4 shares, 3 of them seeds for owners 0-2, the sum is
+// exact, and the revealer wants exactly the 4 holders' partials.
+func TestCommittee(t *testing.T) {
+	const owners, committee, l = 50, 3, 500
+	s, err := New("ss", Config{Owners: owners, Len: l, Committee: committee})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := s.Flow(); f.HoldingOwners != committee || f.Holders != committee+1 {
+		t.Fatalf("flow %+v: want 3 holding owners and 4 holders", f)
+	}
+	ups, ws := testUpdates(7, owners, l)
+	rev, _ := s.NewRevealer(rand.Reader)
+	p, err := s.NewProtector(owners-1, rev.Setup(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := p.Protect(ups[0], ws[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var to []Party
+	for _, m := range msgs {
+		to = append(to, m.To)
+	}
+	if !reflect.DeepEqual(to, []Party{0, 1, 2, SecureWorker}) {
+		t.Errorf("shares addressed to %v, want owners 0-2 and the secure worker", to)
+	}
+	got, gw, _, err := Run(s, ups, ws, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, ww := plainSum(ups, ws)
+	if e := maxAbsErr(got, want, gw, ww); e > tolerance["ss"] {
+		t.Errorf("max abs error %g", e)
+	}
+	if _, _, err := rev.Reveal(make([][]byte, owners+1), nil); !errors.Is(err, ErrTooFewShares) {
+		t.Errorf("reveal of N+1 partials: %v, want ErrTooFewShares", err)
+	}
+	for _, bad := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"ss", Config{Owners: 5, Len: 8, Committee: 6}},
+		{"ss", Config{Owners: 5, Len: 8, Committee: -1}},
+		{"ss", Config{Owners: 5, Len: 8, Committee: 2, Threshold: 3}},
+		{"ckks", Config{Owners: 5, Len: 8, Committee: 2}},
+	} {
+		if _, err := New(bad.name, bad.cfg); err == nil {
+			t.Errorf("%s %+v accepted", bad.name, bad.cfg)
+		}
+	}
 }
 
 func TestRunSchemes(t *testing.T) {

@@ -56,7 +56,7 @@ func (s *ShamirSS) Literal() any {
 // Flow returns a flow in which data owners are holders too and any
 // Threshold holders' partials suffice.
 func (s *ShamirSS) Flow() Flow {
-	return Flow{OwnersHold: true, Holders: s.t, Threshold: s.t}
+	return Flow{HoldingOwners: s.cfg.Owners, Holders: s.t, Threshold: s.t}
 }
 
 // NewRevealer returns the model owner's role; it holds no key.

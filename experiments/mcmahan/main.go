@@ -24,7 +24,9 @@
 //
 // Outputs go to -out: results.csv (one row per setting and round),
 // summary.json (rounds to target per setting beside the paper's) and
-// accuracy_<model>.png.
+// accuracy_<model>.png. The first two are also written every 10 rounds
+// and when a run is interrupted (Ctrl-C) or fails, so its rounds so far
+// are kept.
 package main
 
 import (
@@ -44,7 +46,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -147,7 +148,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if _, err := run(ctx, c, d, cli.Logger(verbose), os.Stdout); err != nil {
-		log.Fatalf("mcmahan: %v", err)
+		log.Fatalf("mcmahan: %v (the rounds so far are in %s)", err, c.Out)
 	}
 }
 
@@ -258,6 +259,9 @@ type outcome struct {
 	ShardSizes     []int   `json:"shard_sizes"`
 	Classes        []int   `json:"classes_per_client"`
 	Rounds         []round `json:"rounds"`
+	// Error says why the setting stopped early (interrupted or failed);
+	// its rounds so far are kept.
+	Error string `json:"error,omitempty"`
 }
 
 type summary struct {
@@ -271,6 +275,10 @@ type summary struct {
 	Differences []string  `json:"differences_from_paper"`
 	Settings    []outcome `json:"settings"`
 }
+
+// saveEvery is how often, in rounds, a running setting's results so far
+// are written out, so that a killed run keeps them.
+const saveEvery = 10
 
 // errReached cancels a setting's run once its target is reached.
 var errReached = errors.New("target reached")
@@ -288,20 +296,27 @@ func run(ctx context.Context, c config, d *data, logger *slog.Logger, stdout io.
 	for _, model := range c.Models {
 		for _, split := range c.Splits {
 			label := fmt.Sprintf("[%d/%d] %s %-6s", len(sum.Settings)+1, n, model, split)
-			o, err := runSetting(ctx, c, d, model, split, logger, func(r round, acc string, last bool) {
+			sum.Settings = append(sum.Settings, outcome{Model: model, Split: split})
+			o := &sum.Settings[len(sum.Settings)-1]
+			err := runSetting(ctx, c, d, o, logger, func(r round, acc string, last bool) {
 				est.done(model, r.Seconds)
 				if last {
 					est.finish(model, c.Rounds-r.Round)
 				}
 				fmt.Fprintf(stdout, "%s round %4d/%d  %s  (%.2fs; elapsed %s, remaining ≤ ~%s)\n", label, r.Round, c.Rounds, acc,
 					r.Seconds, cli.Duration(time.Since(start)), cli.Duration(est.remaining()))
+				if r.Round%saveEvery == 0 {
+					if err := sum.write(c.Out); err != nil {
+						logger.Warn("save partial results", "err", err)
+					}
+				}
 			})
 			if err != nil {
-				return sum, fmt.Errorf("%s/%s: %w", model, split, err)
+				err = fmt.Errorf("%s/%s: %w", model, split, err)
+				o.Error = err.Error()
 			}
-			sum.Settings = append(sum.Settings, o)
-			if err := sum.write(c.Out); err != nil {
-				return sum, err
+			if werr := sum.write(c.Out); err != nil || werr != nil {
+				return sum, errors.Join(err, werr)
 			}
 		}
 	}
@@ -313,18 +328,19 @@ func run(ctx context.Context, c config, d *data, logger *slog.Logger, stdout io.
 	return sum, nil
 }
 
-// runSetting trains model on split until the target or c.Rounds, calling
-// progress after every round (last: no round follows).
-func runSetting(ctx context.Context, c config, d *data, model, split string, logger *slog.Logger, progress func(r round, status string, last bool)) (outcome, error) {
-	p, epochs, lr, target := c.setting(model)
-	o := outcome{Model: model, Split: split, Epochs: epochs, LR: lr, Target: target, PaperRounds: p.rounds[split]}
+// runSetting trains o.Model on o.Split until the target or c.Rounds,
+// recording into o as it goes and calling progress after every round
+// (last: no round follows).
+func runSetting(ctx context.Context, c config, d *data, o *outcome, logger *slog.Logger, progress func(r round, status string, last bool)) error {
+	p, epochs, lr, target := c.setting(o.Model)
+	o.Epochs, o.LR, o.Target, o.PaperRounds = epochs, lr, target, p.rounds[o.Split]
 	m, err := nn.New(p.arch, rand.New(rand.NewPCG(c.Seed, 1)))
 	if err != nil {
-		return o, err
+		return err
 	}
 	o.Params = m.NumParams()
 	var part dataset.Partitioner = dataset.IID{}
-	if split == "noniid" {
+	if o.Split == "noniid" {
 		part = dataset.Shards{PerOwner: 2}
 	}
 	labels := make([]uint8, len(d.trainIdx))
@@ -333,7 +349,7 @@ func runSetting(ctx context.Context, c config, d *data, model, split string, log
 	}
 	parts, err := part.Partition(labels, c.Clients, rand.New(rand.NewPCG(c.Seed, 2)))
 	if err != nil {
-		return o, err
+		return err
 	}
 	clients := make([]actors.Client, len(parts))
 	for k, idx := range parts {
@@ -354,17 +370,14 @@ func runSetting(ctx context.Context, c config, d *data, model, split string, log
 	}
 	scheme, err := crypto.New(c.Scheme, crypto.Config{Owners: c.cohort(), Len: m.NumParams()})
 	if err != nil {
-		return o, err
+		return err
 	}
-	test := &gatedTest{set: d.test, idx: d.testIdx}
-	evaluated := func(r int) bool { return r%c.EvalEvery == 0 || r == c.Rounds }
-	test.open(evaluated(1))
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	start := time.Now()
 	fed := actors.Federation{
 		Scheme: scheme, Strategy: policy.FedAvg{}, Model: m, Owners: make([]actors.Owner, c.cohort()), Clients: clients,
-		Test: test, Rounds: c.Rounds, Seed: c.Seed, Logger: logger,
+		Test: d.test, TestIndices: d.testIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Seed: c.Seed, Logger: logger,
 		Train: actors.TrainConfig{Epochs: epochs, BatchSize: c.Batch, Optimizer: "sgd", LR: lr},
 		OnRound: func(rm actors.RoundMetrics) {
 			if o.Reached {
@@ -372,7 +385,7 @@ func runSetting(ctx context.Context, c config, d *data, model, split string, log
 			}
 			r := round{Round: rm.Round, TrainLoss: rm.TrainLoss, Seconds: rm.Seconds, Elapsed: time.Since(start).Seconds(), Cohort: rm.Cohort, Err: rm.Err}
 			status := "(not evaluated)"
-			if evaluated(rm.Round) {
+			if rm.Evaluated {
 				r.TestAccuracy, r.TestLoss = &rm.TestAccuracy, &rm.TestLoss
 				o.FinalAccuracy = rm.TestAccuracy
 				status = fmt.Sprintf("accuracy %6.2f%%", 100*rm.TestAccuracy)
@@ -386,43 +399,22 @@ func runSetting(ctx context.Context, c config, d *data, model, split string, log
 				status = "FAILED: " + rm.Err
 			}
 			o.Rounds = append(o.Rounds, r)
-			test.open(evaluated(rm.Round + 1))
 			progress(r, status, o.Reached || rm.Round == c.Rounds)
 		},
 	}
 	for k := range fed.Owners {
 		fed.Owners[k].Name = actors.OwnerName(k)
 	}
-	if _, err := actors.Run(ctx, fed); err != nil && !errors.Is(context.Cause(ctx), errReached) {
-		return o, err
+	_, err = actors.Run(ctx, fed)
+	if errors.Is(context.Cause(ctx), errReached) {
+		err = nil
 	}
 	o.WallSeconds, o.RoundsRun = time.Since(start).Seconds(), len(o.Rounds)
 	for _, r := range o.Rounds {
 		o.RoundSeconds += r.Seconds / float64(o.RoundsRun)
 	}
-	return o, nil
+	return err
 }
-
-// gatedTest is the test set handed to the model owner, which evaluates
-// every round: it holds the test examples in rounds the experiment
-// evaluates and a single example in the others, so that -eval-every saves
-// the evaluation's time. open is called between evaluations, from the
-// model owner's OnRound.
-type gatedTest struct {
-	set *dataset.Set
-	idx []int
-	n   atomic.Int64
-}
-
-func (g *gatedTest) open(all bool) {
-	g.n.Store(int64(min(1, len(g.idx))))
-	if all {
-		g.n.Store(int64(len(g.idx)))
-	}
-}
-func (g *gatedTest) Len() int                      { return int(g.n.Load()) }
-func (g *gatedTest) InputSize() int                { return g.set.InputSize() }
-func (g *gatedTest) Read(i int, dst []float32) int { return g.set.Read(g.idx[i], dst) }
 
 // estimate predicts the time left, assuming no later setting stops before
 // its round cap: per model, the measured mean round time, seeded by the

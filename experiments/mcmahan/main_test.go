@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -133,6 +134,50 @@ func TestStopsAtTarget(t *testing.T) {
 		if f := regexp.MustCompile(` {2,}`).Split(line, -1); f[0] == "2nn" && (len(f) < 7 || f[6] != strconv.Itoa(want)) {
 			t.Errorf("table row %q: want %d in the \"our rounds\" column", line, want)
 		}
+	}
+}
+
+// cancelAt cancels a run once its progress output reports round n.
+type cancelAt struct {
+	bytes.Buffer
+	mark   string
+	cancel context.CancelFunc
+}
+
+func (w *cancelAt) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.mark) {
+		w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
+// TestInterruptKeepsResults interrupts a run after round 2 of 20 and
+// checks that the rounds done so far are in results.csv and summary.json,
+// with the reason the setting stopped.
+func TestInterruptKeepsResults(t *testing.T) {
+	d := tinyData(t)
+	c := tinyConfig(t)
+	c.Splits, c.Rounds, c.EvalEvery, c.Target = []string{"noniid"}, 20, 1, 1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelAt{mark: "round    2/", cancel: cancel}
+	if _, err := run(ctx, c, d, slog.New(slog.DiscardHandler), out); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v, want context.Canceled\n%s", err, out.String())
+	}
+	rows := readCSV(t, c.Out)
+	if len(rows) < 2 || len(rows) >= c.Rounds || rows[0][2] != "1" || rows[1][2] != "2" || rows[1][3] == "" {
+		t.Fatalf("results.csv after interrupting at round 2: %v", rows)
+	}
+	b, err := os.ReadFile(filepath.Join(c.Out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Settings) != 1 || len(s.Settings[0].Rounds) != len(rows) || !strings.Contains(s.Settings[0].Error, "canceled") {
+		t.Errorf("summary.json: %d settings, want 1 with %d rounds and a cancellation error: %+v", len(s.Settings), len(rows), s.Settings)
 	}
 }
 

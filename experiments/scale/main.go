@@ -4,6 +4,7 @@
 //
 //	go run ./experiments/scale                                  # plain, ss, ckks; 10 to 1,000 active of 10,000
 //	go run ./experiments/scale -schemes plain -active 10,100 -registered 1000
+//	go run ./experiments/scale -schemes ss -committee 10 -rounds 1   # ss with a share-holder committee
 //
 // Every owner trains the model on its few examples (60,000 / registered)
 // for one epoch per round. Outputs go to -out: results.csv (one row per
@@ -42,6 +43,7 @@ type options struct {
 	active     []int
 	registered int
 	groupSizes []int
+	committee  int
 	rounds     int
 	model      string
 	batch      int
@@ -58,6 +60,7 @@ type point struct {
 	Registered int    `json:"registered"`
 	Active     int    `json:"active"`
 	GroupSize  int    `json:"group_size"`
+	Committee  int    `json:"committee,omitempty"` // ss share holders besides the secure worker; 0: all owners
 	// RoundSeconds is the last round's wall time (the first includes
 	// set-up effects); Rounds has every round.
 	RoundSeconds float64 `json:"round_seconds"`
@@ -149,6 +152,7 @@ func parseFlags() options {
 	active := flag.String("active", "10,30,100,300,1000", "comma-separated numbers of owners that train in each round")
 	groups := flag.String("group-size", "0", "comma-separated aggregation-tree group sizes (0 = one flat secure worker)")
 	flag.IntVar(&o.registered, "registered", 10000, "registered clients; each holds 60,000/registered examples")
+	flag.IntVar(&o.committee, "committee", 0, "with ss, the owners per round that hold shares besides the secure worker (0 = all)")
 	flag.IntVar(&o.rounds, "rounds", 2, "rounds per federation (the last one is timed)")
 	flag.StringVar(&o.model, "model", "cnn", "model: cnn, mlp or logreg")
 	flag.IntVar(&o.batch, "batch", 10, "local batch size")
@@ -167,8 +171,8 @@ func parseFlags() options {
 	case err != nil:
 	case len(o.schemes) == 0 || len(o.active) == 0 || len(o.groupSizes) == 0:
 		err = errors.New("need at least one scheme, active count and group size")
-	case o.registered < 1 || o.rounds < 1 || o.batch < 1 || o.testLimit < 0:
-		err = errors.New("-registered, -rounds and -batch must be >= 1, -test-limit >= 0")
+	case o.registered < 1 || o.rounds < 1 || o.batch < 1 || o.testLimit < 0 || o.committee < 0:
+		err = errors.New("-registered, -rounds and -batch must be >= 1, -test-limit and -committee >= 0")
 	}
 	for _, m := range o.active {
 		if err == nil && m > o.registered {
@@ -199,9 +203,12 @@ func positives(s string, lo int) ([]int, error) {
 // measure runs one federation: k registered clients, m of them per round.
 func measure(ctx context.Context, o options, d *sweep.Data, scheme string, k, m, groupSize int, logger *slog.Logger) (point, error) {
 	p := point{Scheme: scheme, Registered: k, Active: m, GroupSize: groupSize}
+	if scheme == "ss" {
+		p.Committee = min(o.committee, m)
+	}
 	c := sweep.Config{Dataset: "mnist", Model: o.model, Schemes: []string{scheme}, Splits: []string{"iid"}, Workers: []int{k},
 		Rounds: o.rounds, Epochs: 1, Batch: o.batch, LR: 1e-3, Seed: o.seed, Fraction: float64(m) / float64(k),
-		Deadline: time.Hour, DropoutAt: "any"}
+		Deadline: time.Hour, DropoutAt: "any", Committee: p.Committee}
 	if err := c.Validate(); err != nil {
 		return p, err
 	}
@@ -289,7 +296,7 @@ func write(o options, sum summary) error {
 			for _, t := range r.Parties {
 				combine = max(combine, t.Combine)
 			}
-			rows = append(rows, []string{p.Scheme, strconv.Itoa(p.Registered), strconv.Itoa(p.Active), strconv.Itoa(p.GroupSize),
+			rows = append(rows, []string{p.Scheme, strconv.Itoa(p.Registered), strconv.Itoa(p.Active), strconv.Itoa(p.GroupSize), strconv.Itoa(p.Committee),
 				strconv.Itoa(r.Round), f(r.Seconds), f(r.Train), f(r.Protect), f(combine), f(r.Reveal),
 				strconv.FormatInt(r.BytesSent, 10), f(p.HeapMB), f(p.PeakHeapMB), f(r.TestAccuracy)})
 		}
@@ -300,6 +307,9 @@ func write(o options, sum summary) error {
 		if p.GroupSize > 0 {
 			name = fmt.Sprintf("%s, groups of %d", p.Scheme, p.GroupSize)
 		}
+		if o.committee > 0 && p.Scheme == "ss" {
+			name += fmt.Sprintf(", committee of %d", o.committee)
+		}
 		if series[name] == nil {
 			series[name] = &plots.Series{Name: name}
 			order = append(order, name)
@@ -307,7 +317,7 @@ func write(o options, sum summary) error {
 		series[name].X = append(series[name].X, float64(p.Active))
 		series[name].Y = append(series[name].Y, p.RoundSeconds)
 	}
-	header := []string{"scheme", "registered", "active", "group_size", "round", "round_seconds", "train_seconds",
+	header := []string{"scheme", "registered", "active", "group_size", "committee", "round", "round_seconds", "train_seconds",
 		"protect_seconds", "max_combine_seconds", "reveal_seconds", "bytes_sent", "heap_mb", "peak_heap_mb", "test_accuracy"}
 	if err := results.WriteCSV(filepath.Join(o.out, "results.csv"), header, rows); err != nil {
 		return err

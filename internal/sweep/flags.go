@@ -59,6 +59,7 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	fs.Float64Var(&c.Dropout, "dropout", 0, "probability that a data owner drops out of a round (seeded by -seed)")
 	fs.StringVar(&c.DropoutAt, "dropout-at", "any", "when owners drop out: before-send, before-unmask or any")
 	fs.IntVar(&c.Threshold, "threshold", 0, "parties needed to reveal in ss (Shamir), secagg and ckks-threshold (0 = scheme default; with -dropout, a third of the owners, at least 2)")
+	fs.IntVar(&c.Committee, "committee", 0, "with additive ss, the owners per round that hold shares besides the secure worker (0 = all): share work grows as owners × committee instead of owners²")
 	fs.Float64Var(&c.MaxNorm, "max-norm", 1e4, "reject updates (plain) or aggregates (other schemes) whose L2 norm exceeds this (0 = no bound)")
 	fs.StringVar(&f.resume, "resume", "", "continue the killed run whose output directory is `dir` (its other flags are read from dir/summary.json)")
 	fs.StringVar(&c.Out, "out", filepath.Join("results", out), "output directory")

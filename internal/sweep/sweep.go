@@ -57,6 +57,10 @@ type Config struct {
 	// (ss: holders, secagg and ckks-threshold: data owners); 0 picks the
 	// scheme's default, or DropoutThreshold when Dropout > 0.
 	Threshold int `json:"threshold"`
+	// Committee, with additive ss, is the number of data owners per round
+	// that hold shares besides the secure worker (capped at the owners per
+	// round); 0 means all of them. Other schemes ignore it.
+	Committee int `json:"committee,omitempty"`
 	// MaxNorm bounds the L2 norm of an update (0 = no bound).
 	MaxNorm float64 `json:"max_norm"`
 	// Fraction, if above 0, turns on client sampling: each worker count is
@@ -169,6 +173,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-dropout %g: want a probability in [0, 1)", c.Dropout)
 	case c.Threshold < 0:
 		return fmt.Errorf("-threshold %d < 0", c.Threshold)
+	case c.Committee < 0:
+		return fmt.Errorf("-committee %d < 0", c.Committee)
 	case !(c.MaxNorm >= 0):
 		return fmt.Errorf("-max-norm %g: want >= 0 (0 = no bound)", c.MaxNorm)
 	case !(c.Fraction >= 0 && c.Fraction <= 1):
@@ -298,7 +304,11 @@ func (c Config) scheme(name string, n, l int) (crypto.Scheme, error) {
 	if name != "ss" && name != "secagg" && name != "ckks-threshold" {
 		t = 0
 	}
-	return crypto.New(name, crypto.Config{Owners: n, Len: l, Params: c.Params, Threshold: t, MaxNorm: c.MaxNorm})
+	committee := 0
+	if name == "ss" {
+		committee = min(c.Committee, n)
+	}
+	return crypto.New(name, crypto.Config{Owners: n, Len: l, Params: c.Params, Threshold: t, Committee: committee, MaxNorm: c.MaxNorm})
 }
 
 // modelPath is where -save-model puts setting s's model, of n settings.
