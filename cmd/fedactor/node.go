@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,7 +28,7 @@ func node(args []string) error {
 		fs.Set(name, v)
 		fs.Lookup(name).DefValue = v
 	}
-	role := fs.String("role", "", "host a fixed party: model-owner or secure-worker")
+	role := fs.String("role", "", "host a fixed party: model-owner, secure-worker or, with -group-size, a group's secure-worker-N")
 	parties := fs.String("parties", "", "comma-separated data owners to host, e.g. bob,alice")
 	bind := fs.String("bind", "127.0.0.1:7000", "host:port to listen on (membership uses port+1)")
 	advertise := fs.String("advertise", "", "host:port other members reach this one at (default -bind)")
@@ -51,12 +52,12 @@ func node(args []string) error {
 	}
 	s := settings[0]
 	hosted := cli.List(*parties)
-	switch *role {
-	case "":
-	case actors.ModelOwnerName, actors.SecureWorkerName:
+	if *role != "" {
+		// A group worker's number is checked against -group-size when the party is spawned.
+		if *role != actors.ModelOwnerName && !strings.HasPrefix(*role, actors.SecureWorkerName) {
+			return fmt.Errorf("-role %q: want %s, %s or %s", *role, actors.ModelOwnerName, actors.SecureWorkerName, actors.GroupWorkerName(0))
+		}
 		hosted = append(hosted, *role)
-	default:
-		return fmt.Errorf("-role %q: want %s or %s", *role, actors.ModelOwnerName, actors.SecureWorkerName)
 	}
 	if len(hosted) == 0 {
 		return errors.New("nothing to host: give -role and/or -parties")

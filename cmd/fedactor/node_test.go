@@ -60,19 +60,24 @@ func freePorts(t *testing.T, n int) []string {
 
 // TestClusterMatchesInProcess runs the model owner, the secure worker, bob
 // and alice as four OS processes on 127.0.0.1 for 2 rounds and compares the
-// final global model with the in-process run of the same flags.
+// final global model with the in-process run of the same flags. The tree
+// case adds two processes, one per group's secure worker.
 func TestClusterMatchesInProcess(t *testing.T) {
 	if os.Getenv(dataset.EnvDataDir) == "" {
 		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
 	}
 	bin := buildBinary(t)
 	for _, c := range []struct {
-		scheme string
-		tol    float64
-	}{{"plain", 0}, {"ckks", 1e-6}} {
-		t.Run(c.scheme, func(t *testing.T) {
+		name, scheme string
+		tol          float64
+		groups       int // with -group-size 1: one group worker per owner
+	}{{"plain", "plain", 0, 0}, {"ckks", "ckks", 1e-6, 0}, {"ss-tree", "ss", 1e-6, 2}} {
+		t.Run(c.name, func(t *testing.T) {
 			exp := []string{"-limit", "600", "-test-limit", "500", "-workers", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3"}
-			addrs := freePorts(t, 4)
+			if c.groups > 0 {
+				exp = append(exp, "-group-size", "1")
+			}
+			addrs := freePorts(t, 4+c.groups)
 			seeds := strings.Join(addrs, ",")
 			out := t.TempDir()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -90,11 +95,15 @@ func TestClusterMatchesInProcess(t *testing.T) {
 			sw := start(addrs[1], "-role", "secure-worker")
 			bob := start(addrs[2], "-parties", "bob")
 			alice := start(addrs[3], "-parties", "alice")
+			others := map[string]*exec.Cmd{"secure worker": sw, "bob": bob, "alice": alice}
+			for g := range c.groups {
+				others[actors.GroupWorkerName(g)] = start(addrs[4+g], "-role", actors.GroupWorkerName(g))
+			}
 			mo := start(addrs[0], "-role", "model-owner")
 			if err := mo.Wait(); err != nil {
 				t.Fatalf("model owner's node: %v", err)
 			}
-			for name, cmd := range map[string]*exec.Cmd{"secure worker": sw, "bob": bob, "alice": alice} {
+			for name, cmd := range others {
 				if err := cmd.Wait(); err != nil {
 					t.Errorf("%s's node did not exit cleanly after the run: %v", name, err)
 				}
