@@ -2,6 +2,7 @@ package actors_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -25,22 +26,38 @@ func runAttacked(t testing.TB, f actors.Federation, in *hostile.Injector) *actor
 // TestHostileMessagesAreRejected sends every kind of broken and hostile
 // message to the secure worker and the model owner during round 2: each
 // is refused with its reason, and every round still aggregates all three
-// owners.
+// owners. In the tree cases (groups of 2) the attacks on updates go to
+// the group worker that received the run's first update.
 func TestHostileMessagesAreRejected(t *testing.T) {
-	for _, scheme := range []string{"plain", "ckks", "secagg"} {
-		t.Run(scheme, func(t *testing.T) {
+	for _, c := range []struct {
+		scheme string
+		group  int
+	}{{"plain", 0}, {"ckks", 0}, {"secagg", 0}, {"plain", 2}, {"ckks", 2}} {
+		name := c.scheme
+		if c.group > 0 {
+			name += "/tree"
+		}
+		t.Run(name, func(t *testing.T) {
+			scheme := c.scheme
 			f, cfg, err := hostile.ToyFederation(scheme, 0, 500*time.Millisecond)
 			if err != nil {
 				t.Fatal(err)
 			}
+			f.GroupSize = c.group
 			kit, err := hostile.NewKit(scheme, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			in := &hostile.Injector{Kit: kit}
 			res := runAttacked(t, f, in)
-			if n := len(in.Sent()); n < 15 {
-				t.Fatalf("only %d attacks were sent", n)
+			sent := in.Sent()
+			if len(sent) < 15 {
+				t.Fatalf("only %d attacks were sent", len(sent))
+			}
+			if c.group > 0 && !slices.ContainsFunc(sent, func(a hostile.Attack) bool {
+				return a.To == actors.GroupWorkerName(0) || a.To == actors.GroupWorkerName(1)
+			}) {
+				t.Errorf("no attack on a group worker: %v", sent)
 			}
 			for _, rm := range res.Rounds {
 				if rm.Err != "" || len(rm.Contributors) != 3 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,10 +70,12 @@ func (s *slowSource) Read(i int, dst []float32) int {
 }
 
 // Injector attacks a running federation: set its Observe as the
-// federation's Observe. Once a round's first update to the secure worker
-// and its sender's report are on their way, it sends every attack the kit
-// makes from them and from the round before, through Send. Observe runs
-// as the update is sent, so the attacks reach the secure worker first.
+// federation's Observe. Once a round's first update to the targeted secure
+// worker and its sender's report are on their way, it sends every attack
+// the kit makes from them and from the round before, through Send. The
+// target is the secure worker that receives the first update of the run:
+// the root, or in an aggregation tree a group's worker. Observe runs as
+// the update is sent, so the attacks reach the secure worker first.
 type Injector struct {
 	Kit *Kit
 	// EveryRound attacks every round from round 2 on; otherwise round 2 only.
@@ -81,6 +84,7 @@ type Injector struct {
 	Send func(to string, msg proto.Message)
 
 	mu       sync.Mutex
+	target   string
 	updates  map[int32]*actors.ProtectedUpdate
 	partials map[int32]*actors.Partial
 	reports  map[int32]map[string]*actors.OwnerReport
@@ -99,7 +103,10 @@ func (in *Injector) Observe(to string, msg proto.Message) {
 	var r int32
 	switch m := msg.(type) {
 	case *actors.ProtectedUpdate:
-		if to != actors.SecureWorkerName || in.updates[m.Round] != nil {
+		if in.target == "" && strings.HasPrefix(to, actors.SecureWorkerName) {
+			in.target = to
+		}
+		if to != in.target || in.updates[m.Round] != nil {
 			return
 		}
 		in.updates[m.Round] = proto.Clone(m).(*actors.ProtectedUpdate)
@@ -123,7 +130,7 @@ func (in *Injector) Observe(to string, msg proto.Message) {
 		return
 	}
 	in.launched[r] = true
-	batch := append(in.Kit.Updates(u, old), in.Kit.Partials(u, p, in.reports[r][u.Sender])...)
+	batch := append(in.Kit.Updates(in.target, u, old), in.Kit.Partials(u, p, in.reports[r][u.Sender])...)
 	for _, a := range batch {
 		in.Send(a.To, a.Msg)
 		a.Msg = nil // keep the record, not the payloads (megabytes per round under CKKS)

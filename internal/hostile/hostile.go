@@ -2,8 +2,9 @@
 // a federation: payloads that do not decode, vectors of the wrong length,
 // ciphertexts under other parameters or keys, replays, rounds from the
 // future, duplicates, unknown senders, and, for plain, NaN, Inf and
-// absurd norms. Tests and the soak run send them to the secure worker and
-// the model owner, which must refuse every one and go on.
+// absurd norms. Tests and the soak run send them to the secure worker (a
+// group's, in an aggregation tree) and the model owner, which must refuse
+// every one and go on.
 package hostile
 
 import (
@@ -117,16 +118,16 @@ func plainPayload(template []byte, i int, x float64) []byte {
 	return p
 }
 
-// Updates returns the attacks on the secure worker for the round of
-// honest, an honest update of that round; replay is an honest update
-// of an earlier round.
-func (k *Kit) Updates(honest, replay *actors.ProtectedUpdate) []Attack {
+// Updates returns the attacks on the secure worker called to (the root,
+// or a group's in an aggregation tree) for the round of honest, an honest
+// update of that round sent to it; replay is an honest update to it of an
+// earlier round.
+func (k *Kit) Updates(to string, honest, replay *actors.ProtectedUpdate) []Attack {
 	u := func(sender string, round int32, payload []byte) *actors.ProtectedUpdate {
 		return &actors.ProtectedUpdate{Round: round, Sender: sender, Payload: payload}
 	}
 	r, s := honest.Round, honest.Sender
 	half := honest.Payload[:len(honest.Payload)/2]
-	to := actors.SecureWorkerName
 	a := []Attack{
 		{"garbage", to, []string{actors.ReasonMalformed}, u(s, r, []byte("not a payload"))},
 		{"truncated", to, []string{actors.ReasonMalformed}, u(s, r, half)},
