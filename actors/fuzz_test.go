@@ -50,8 +50,9 @@ type fuzzParties struct {
 	honest  []proto.Message
 }
 
-func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
-	fed := toyFederation(f, scheme)
+// fuzzNode returns fed's node, with no peers and as many rounds as a
+// fuzzer needs, and the messages its parties will send, as they send them.
+func fuzzNode(f *testing.F, fed Federation) (*Node, *[]proto.Message) {
 	fed.Rounds = 1 << 20
 	node, err := NewNode(fed, func(string) *actor.PID { return nil })
 	if err != nil {
@@ -59,6 +60,11 @@ func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
 	}
 	var honest []proto.Message
 	node.fed.Observe = func(_ string, m proto.Message) { honest = append(honest, proto.Clone(m)) }
+	return node, &honest
+}
+
+func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
+	node, sent := fuzzNode(f, toyFederation(f, scheme))
 	e := node.env
 	w := newSecureWorker(e, -1)
 	mo := &modelOwner{env: e, done: func(*Result, error) {}}
@@ -68,15 +74,34 @@ func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
 		deliver(a, &actor.Started{})
 	}
 	deliver(mo, &Start{})
-	setup := honest[0].(*Setup)
+	setup := (*sent)[0].(*Setup)
 	deliver(w, setup)
 	deliver(o, setup)
-	for _, n := range node.Parties()[:len(fed.Owners)+1] {
+	for _, n := range node.Parties()[:len(node.fed.Owners)+1] {
 		deliver(mo, &Ready{Sender: n})
 	}
 	deliver(w, &RoundStart{Round: 1, Owners: OwnerNames(3), DeadlineMs: 3_600_000})
 	deliver(o, &GlobalModel{Round: 1, Weights: mo.global, Epochs: 1})
-	return &fuzzParties{targets: []actor.Actor{w, mo, o}, honest: honest}
+	return &fuzzParties{targets: []actor.Actor{w, mo, o}, honest: *sent}
+}
+
+// addSeeds adds each of msgs, marshalled, to f's corpus once for each of
+// the first targets targets: the selector byte is its kind's index in
+// messageKinds plus len(messageKinds) times the target's.
+func addSeeds(f *testing.F, msgs []proto.Message, targets int) {
+	for _, m := range msgs {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for i, k := range messageKinds {
+			if k().ProtoReflect().Descriptor() == m.ProtoReflect().Descriptor() {
+				for t := range targets {
+					f.Add(byte(i+t*len(messageKinds)), b)
+				}
+			}
+		}
+	}
 }
 
 // FuzzPartyMessages decodes arbitrary bytes as every message type and
@@ -84,17 +109,7 @@ func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
 // owner in the middle of a round. Nothing may panic.
 func FuzzPartyMessages(f *testing.F) {
 	p := newFuzzParties(f, "ckks")
-	for _, m := range p.honest {
-		b, err := proto.Marshal(m)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for i, k := range messageKinds {
-			if k().ProtoReflect().Descriptor() == m.ProtoReflect().Descriptor() {
-				f.Add(byte(i), b)
-			}
-		}
-	}
+	addSeeds(f, p.honest, 1)
 	f.Add(byte(6), []byte{0x08, 0x01, 0x12, 0x03, 'b', 'o', 'b', 0x1a, 0x02, 'f', 'a'})
 	f.Fuzz(func(t *testing.T, sel byte, data []byte) {
 		msg := messageKinds[int(sel)%len(messageKinds)]()

@@ -139,20 +139,7 @@ func TestTreeDropouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, rm := range res.Rounds {
-				var want []string
-				for i, n := range OwnerNames(7) {
-					if drops[rm.Round][i] != BeforeSend {
-						want = append(want, n)
-					}
-				}
-				if rm.Err != "" || !reflect.DeepEqual(rm.Contributors, want) {
-					t.Errorf("round %d: err %q, contributors %v, want %v", rm.Round, rm.Err, rm.Contributors, want)
-				}
-			}
-			if d := maxDiff(res.Final, directFedAvg(t, f)); d > 1e-5 {
-				t.Errorf("final model differs from the contributors' FedAvg by %g", d)
-			}
+			checkDropouts(t, f, res, drops)
 		})
 	}
 }
@@ -235,13 +222,8 @@ func runInjected(t *testing.T, f Federation, inject func(send func(string, proto
 // middle of a round. Nothing may panic.
 func FuzzTreeWorkers(f *testing.F) {
 	fed := toyFederation(f, "ckks")
-	fed.GroupSize, fed.Rounds = 2, 1<<20
-	node, err := NewNode(fed, func(string) *actor.PID { return nil })
-	if err != nil {
-		f.Fatal(err)
-	}
-	var honest []proto.Message
-	node.fed.Observe = func(_ string, m proto.Message) { honest = append(honest, proto.Clone(m)) }
+	fed.GroupSize = 2
+	node, sent := fuzzNode(f, fed)
 	e := node.env
 	root, group := newSecureWorker(e, -1), newSecureWorker(e, 0)
 	mo := &modelOwner{env: e, done: func(*Result, error) {}}
@@ -252,12 +234,13 @@ func FuzzTreeWorkers(f *testing.F) {
 	}
 	deliver(mo, &Start{})
 	for _, a := range []actor.Actor{root, group, o} {
-		deliver(a, honest[0])
+		deliver(a, (*sent)[0])
 	}
 	rs := &RoundStart{Round: 1, Owners: OwnerNames(3), DeadlineMs: 3_600_000}
 	deliver(root, rs)
 	deliver(group, rs)
 	deliver(o, &GlobalModel{Round: 1, Weights: mo.global, Epochs: 1})
+	honest := *sent
 	for _, m := range honest {
 		if u, ok := m.(*ProtectedUpdate); ok {
 			honest = append(honest, &Partial{Round: 1, Holder: GroupWorkerName(0), Contributors: []string{u.Sender}, Payload: u.Payload,
@@ -265,18 +248,7 @@ func FuzzTreeWorkers(f *testing.F) {
 		}
 	}
 	targets := []actor.Actor{root, group}
-	for _, m := range honest {
-		b, err := proto.Marshal(m)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for i, k := range messageKinds {
-			if k().ProtoReflect().Descriptor() == m.ProtoReflect().Descriptor() {
-				f.Add(byte(i), b)
-				f.Add(byte(i+len(messageKinds)), b)
-			}
-		}
-	}
+	addSeeds(f, honest, len(targets))
 	f.Fuzz(func(t *testing.T, sel byte, data []byte) {
 		msg := messageKinds[int(sel)%len(messageKinds)]()
 		if err := proto.Unmarshal(data, msg); err != nil {

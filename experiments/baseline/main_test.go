@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/internal/results"
 )
 
 // TestOneEpochOnSubset trains the cnn for one epoch on 5,000 MNIST
@@ -23,12 +23,7 @@ func TestOneEpochOnSubset(t *testing.T) {
 	if err := run(c, devnull); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(out, "results.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := results.ReadCSV(filepath.Join(out, "results.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

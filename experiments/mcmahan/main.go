@@ -265,13 +265,10 @@ type outcome struct {
 }
 
 type summary struct {
-	Experiment  string    `json:"experiment"`
-	Config      config    `json:"config"`
-	Cohort      int       `json:"cohort"`
-	Backend     string    `json:"blas_backend"`
-	Go          string    `json:"go"`
-	Cores       int       `json:"cores"`
-	Started     time.Time `json:"started"`
+	Experiment string `json:"experiment"`
+	Config     config `json:"config"`
+	Cohort     int    `json:"cohort"`
+	sweep.Provenance
 	Differences []string  `json:"differences_from_paper"`
 	Settings    []outcome `json:"settings"`
 }
@@ -286,8 +283,7 @@ var errReached = errors.New("target reached")
 // run trains every setting of c, writing the outputs after each, and
 // prints progress lines and the final table to stdout.
 func run(ctx context.Context, c config, d *data, logger *slog.Logger, stdout io.Writer) (*summary, error) {
-	sum := &summary{Experiment: "mcmahan", Config: c, Cohort: c.cohort(), Backend: nn.Backend(), Go: runtime.Version(),
-		Cores: runtime.GOMAXPROCS(0), Started: time.Now().UTC(), Differences: c.differences()}
+	sum := &summary{Experiment: "mcmahan", Config: c, Cohort: c.cohort(), Provenance: sweep.Now(), Differences: c.differences()}
 	start := time.Now()
 	n := len(c.Models) * len(c.Splits)
 	est := newEstimate(c, len(d.trainIdx))

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
+	"github.com/fedactor/fedactor/internal/results"
 )
 
 // tinyData loads MNIST and keeps the first 100 training images of every
@@ -207,12 +207,7 @@ func TestRejectsBadConfig(t *testing.T) {
 // readCSV returns the rows of results.csv in dir, without the header.
 func readCSV(t *testing.T, dir string) [][]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "results.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := results.ReadCSV(filepath.Join(dir, "results.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,6 @@ import (
 	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/internal/sweep"
-	"github.com/fedactor/fedactor/nn"
 	"github.com/fedactor/fedactor/plots"
 )
 
@@ -76,11 +75,10 @@ type point struct {
 
 // summary is summary.json.
 type summary struct {
-	Experiment string  `json:"experiment"`
-	Model      string  `json:"model"`
-	Backend    string  `json:"backend"`
-	Cores      int     `json:"cores"`
-	Points     []point `json:"points"`
+	Experiment string `json:"experiment"`
+	Model      string `json:"model"`
+	sweep.Provenance
+	Points []point `json:"points"`
 	// KBPerActive is the heap per owner that trains in a round, after the
 	// round and at the peak during it, and KBPerRegistered per client
 	// registered but not sampled, by scheme (least-squares slopes).
@@ -101,7 +99,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	logger := cli.Logger(o.verbose)
-	sum := summary{Experiment: "scale", Model: o.model, Backend: nn.Backend(), Cores: runtime.GOMAXPROCS(0), KBPerActive: map[string]float64{}, KBPerActivePeak: map[string]float64{}}
+	sum := summary{Experiment: "scale", Model: o.model, Provenance: sweep.Now(), KBPerActive: map[string]float64{}, KBPerActivePeak: map[string]float64{}}
 	start := time.Now()
 	// Memory per registered client, first, while the heap holds nothing
 	// of other runs: the smallest cohort from a tenth of the population

@@ -1,4 +1,4 @@
-// Package results writes the files every experiment leaves in its -out
+// Package results writes (and, for checking, reads) the files every experiment leaves in its -out
 // directory: results.csv (one row per configuration and round) and
 // summary.json. Writes are atomic, so an interrupted run never leaves a
 // half-written file.
@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/fedactor/fedactor/internal/atomicfile"
 )
@@ -31,6 +32,20 @@ func WriteCSV(path string, header []string, rows [][]string) error {
 		}
 		return cw.Error()
 	})
+}
+
+// ReadCSV reads the CSV file at path, header first, as WriteCSV wrote it.
+func ReadCSV(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return rows, nil
 }
 
 // WriteJSON writes v as indented JSON to path.

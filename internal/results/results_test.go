@@ -3,6 +3,7 @@ package results
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -14,6 +15,13 @@ func TestWriteCSV(t *testing.T) {
 	got, _ := os.ReadFile(path)
 	if want := "a,b\n1,\"x,y\"\n"; string(got) != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+	rows, err := ReadCSV(path)
+	if err != nil || !reflect.DeepEqual(rows, [][]string{{"a", "b"}, {"1", "x,y"}}) {
+		t.Fatalf("read back %q, %v", rows, err)
+	}
+	if _, err := ReadCSV(filepath.Join(t.TempDir(), "missing.csv")); err == nil {
+		t.Fatal("missing file read")
 	}
 	if err := WriteCSV(path, []string{"a", "b"}, [][]string{{"1"}}); err == nil {
 		t.Fatal("short row accepted")

@@ -24,13 +24,24 @@ import (
 // Summary is what summary.json holds: the flags, versions, and per
 // setting the scheme parameters, final accuracy and rounds.
 type Summary struct {
-	Experiment string    `json:"experiment"`
-	Config     Config    `json:"config"`
-	Backend    string    `json:"blas_backend"`
-	Go         string    `json:"go"`
-	Cores      int       `json:"cores"`
-	Started    time.Time `json:"started"`
-	Settings   []Outcome `json:"settings"`
+	Experiment string `json:"experiment"`
+	Config     Config `json:"config"`
+	Provenance
+	Settings []Outcome `json:"settings"`
+}
+
+// Provenance says where and when a run ran; every experiment's
+// summary.json embeds it.
+type Provenance struct {
+	Backend string    `json:"blas_backend"`
+	Go      string    `json:"go"`
+	Cores   int       `json:"cores"`
+	Started time.Time `json:"started"`
+}
+
+// Now returns the provenance of a run of this process starting now.
+func Now() Provenance {
+	return Provenance{Backend: nn.Backend(), Go: runtime.Version(), Cores: runtime.GOMAXPROCS(0), Started: time.Now().UTC()}
 }
 
 // Outcome is one setting's record.
@@ -47,7 +58,7 @@ type Outcome struct {
 
 // NewSummary starts the record of a sweep configured by c.
 func NewSummary(c Config) *Summary {
-	return &Summary{Experiment: "split", Config: c, Backend: nn.Backend(), Go: runtime.Version(), Cores: runtime.GOMAXPROCS(0), Started: time.Now().UTC()}
+	return &Summary{Experiment: "split", Config: c, Provenance: Now()}
 }
 
 // Add records one setting's run: its federation, result and the label

@@ -2,7 +2,6 @@ package sweep
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/nn"
 )
 
@@ -49,12 +49,7 @@ func TestRunWritesEverything(t *testing.T) {
 	if !strings.Contains(progress.String(), "estimated time") {
 		t.Error("no time estimate printed")
 	}
-	f, err := os.Open(filepath.Join(out, "results.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := results.ReadCSV(filepath.Join(out, "results.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,12 +236,7 @@ func TestRunResearchOptions(t *testing.T) {
 			}
 		}
 	}
-	f, err := os.Open(filepath.Join(out, "results.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := results.ReadCSV(filepath.Join(out, "results.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
