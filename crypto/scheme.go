@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 )
 
 // Party names a participant in the message flow. Data owners are numbered
@@ -219,59 +218,4 @@ type Config struct {
 	// weight) exceeds it or whose weight is not positive and finite; every
 	// Revealer refuses such a revealed aggregate, with ErrOutOfRange.
 	MaxNorm float64
-}
-
-// Names lists the registered scheme names.
-func Names() []string {
-	return []string{"plain", "ss", "ckks", "ckks-threshold", "paillier", "secagg"}
-}
-
-// New returns the scheme called name configured by cfg.
-func New(name string, cfg Config) (Scheme, error) {
-	if cfg.Owners < 1 {
-		return nil, fmt.Errorf("crypto: new %s: owners %d < 1", name, cfg.Owners)
-	}
-	if cfg.Len < 1 {
-		return nil, fmt.Errorf("crypto: new %s: length %d < 1", name, cfg.Len)
-	}
-	if !(cfg.MaxNorm >= 0) || math.IsInf(cfg.MaxNorm, 0) {
-		return nil, fmt.Errorf("crypto: new %s: max norm %g is not finite and >= 0", name, cfg.MaxNorm)
-	}
-	if cfg.Committee < 0 || cfg.Committee > cfg.Owners {
-		return nil, fmt.Errorf("crypto: new %s: committee %d not in [0, %d owners]", name, cfg.Committee, cfg.Owners)
-	}
-	if cfg.Committee > 0 && (name != "ss" || cfg.Threshold != 0) {
-		return nil, fmt.Errorf("crypto: new %s: a committee needs additive ss (scheme ss without a threshold)", name)
-	}
-	if cfg.FixedPoint == (FixedPoint{}) {
-		cfg.FixedPoint = DefaultFixedPoint
-	}
-	var (
-		s   Scheme
-		err error
-	)
-	switch name {
-	case "plain":
-		s, err = newPlain(cfg)
-	case "ss":
-		if cfg.Threshold == 0 {
-			s, err = newAdditive(cfg)
-		} else {
-			s, err = newShamirSS(cfg)
-		}
-	case "ckks":
-		s, err = newCKKS(cfg)
-	case "ckks-threshold":
-		s, err = newThresholdCKKS(cfg)
-	case "paillier":
-		s, err = newPaillier(cfg)
-	case "secagg":
-		s, err = newSecAgg(cfg)
-	default:
-		return nil, fmt.Errorf("crypto: unknown scheme %q (have %v)", name, Names())
-	}
-	if err != nil {
-		return nil, fmt.Errorf("crypto: new %s: %w", name, err)
-	}
-	return s, nil
 }

@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 )
 
-// ShamirSS is the scheme "ss" with Config.Threshold = t > 0: Shamir t-of-(N+1)
+// ShamirSS is the scheme "ss-shamir" (also "ss" with Config.Threshold = t > 0): Shamir t-of-(N+1)
 // secret sharing over GF(2^61-1). The holders are the N data owners (owner
 // i at x = i+1) and the secure worker (x = N+1). Each data owner encodes
 // weight*update and weight in fixed point, maps them into the field and
@@ -33,6 +33,9 @@ type ShamirSS struct {
 
 func newShamirSS(cfg Config) (*ShamirSS, error) {
 	cfg.Params = ""
+	if cfg.Threshold == 0 {
+		cfg.Threshold = DefaultShamirThreshold(cfg.Owners)
+	}
 	if cfg.Threshold < 2 || cfg.Threshold > cfg.Owners+1 {
 		return nil, fmt.Errorf("threshold %d not in [2, %d] (N+1 holders; 1 would hand every holder the update)",
 			cfg.Threshold, cfg.Owners+1)
@@ -41,12 +44,16 @@ func newShamirSS(cfg Config) (*ShamirSS, error) {
 		return nil, fmt.Errorf("shamir sharing over GF(2^61-1): %w", err)
 	}
 	s := &ShamirSS{cfg: cfg, t: cfg.Threshold, nb: (cfg.Owners + 7) / 8}
-	s.wire = newWire(idSSShamir, "ss", s.Literal(), cfg)
+	s.wire = newWire(idSSShamir, "ss-shamir", s.Literal(), cfg)
 	return s, nil
 }
 
-// Name returns "ss".
-func (s *ShamirSS) Name() string { return "ss" }
+// DefaultShamirThreshold is ss-shamir's threshold when Config.Threshold is
+// 0: a majority of the N+1 holders, at least 2.
+func DefaultShamirThreshold(owners int) int { return max(2, (owners+1)/2+1) }
+
+// Name returns "ss-shamir".
+func (s *ShamirSS) Name() string { return "ss-shamir" }
 
 // Literal returns an AdditiveLiteral with Ring "GF(2^61-1)" and the threshold.
 func (s *ShamirSS) Literal() any {
