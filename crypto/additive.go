@@ -62,10 +62,9 @@ func (s *Additive) Literal() any {
 	return AdditiveLiteral{Ring: "Z/2^64", FixedPoint: s.cfg.FixedPoint, Holders: s.cfg.Committee + 1}
 }
 
-// Flow returns a flow in which the committee's data owners are holders too.
-func (s *Additive) Flow() Flow {
-	return Flow{HoldingOwners: s.cfg.Committee, Holders: s.cfg.Committee + 1, Threshold: s.cfg.Owners}
-}
+// Holders returns the committee (all N owners by default) and that every
+// one of its K+1 holders' partials is needed (Holding).
+func (s *Additive) Holders() (owners, needed int) { return s.cfg.Committee, s.cfg.Committee + 1 }
 
 // NewRevealer returns the model owner's role; it holds no key.
 func (s *Additive) NewRevealer(io.Reader) (Revealer, error) {
@@ -135,7 +134,6 @@ func (r *AdditiveRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 // AdditiveProtector is a data owner's role in ss. It holds only an entropy
 // source.
 type AdditiveProtector struct {
-	noKeyGen
 	s    *Additive
 	w    wire
 	rand io.Reader
@@ -214,7 +212,6 @@ func (s *Additive) addShare(w wire, dst []byte, p []byte, set bool) (count int, 
 
 // AdditiveCombiner is a holder's role in ss: it adds shares and holds nothing.
 type AdditiveCombiner struct {
-	noCollectiveKey
 	s *Additive
 	w wire
 }

@@ -40,14 +40,14 @@ func benchScheme(b *testing.B, name string) {
 				}
 			}
 		})
-		if s.Flow().HoldingOwners > 0 {
+		if isHolding(s) {
 			return // ss reveal needs every holder's partial; timed by experiments/crypto
 		}
 		agg, _ := l.sw.Combine(a, c)
 		var share []byte
-		if s.Flow().RevealShares {
+		if isRevealSharing(s) {
 			for _, o := range l.owners {
-				sh, _ := o.RevealShare(agg, []int{0, 1}, []int{0, 1})
+				sh, _ := askRevealShare(o, agg, []int{0, 1}, []int{0, 1})
 				share, _ = fold(l.sw, share, sh)
 			}
 		}
@@ -95,7 +95,7 @@ func newLifeOwners(b *testing.B, s Scheme, n int) *life {
 	if l.sw, err = s.NewCombiner(setup); err != nil {
 		b.Fatal(err)
 	}
-	if s.Flow().KeyGen || s.Flow().RoundKeys {
+	if isKeyGen(s) {
 		if _, err := keyExchange(l.sw, l.owners); err != nil {
 			b.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func benchDropouts(b *testing.B, label string) {
 	if label == "ss-shamir" {
 		cfg.Threshold = 6
 	}
-	s, err := New(schemeName(label), cfg)
+	s, err := New(label, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -178,13 +178,13 @@ func benchDropouts(b *testing.B, label string) {
 		partials = [][]byte{agg}
 		b.Run("revealshare", func(b *testing.B) {
 			for b.Loop() {
-				if _, err := l.owners[0].RevealShare(agg, contributors, contributors); err != nil {
+				if _, err := askRevealShare(l.owners[0], agg, contributors, contributors); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		for _, i := range contributors[:s.Flow().Threshold] {
-			sh, err := l.owners[i].RevealShare(agg, contributors, contributors)
+		for _, i := range contributors[:quorum(s)] {
+			sh, err := askRevealShare(l.owners[i], agg, contributors, contributors)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -50,9 +50,6 @@ func (s *CKKS) Name() string { return "ckks" }
 // Literal returns the CKKSLiteral in use.
 func (s *CKKS) Literal() any { return s.lit }
 
-// Flow returns the basic flow.
-func (s *CKKS) Flow() Flow { return Flow{Holders: 1, Threshold: s.cfg.Owners} }
-
 // MaxAbs returns the largest magnitude a data owner may send (weight*update
 // and weight): the sum over all owners must stay below the modulus.
 func (s *CKKS) MaxAbs() float64 { return s.core.bound }
@@ -149,7 +146,6 @@ func (r *CKKSRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64, 
 // model owner's public key. It is not safe for concurrent use; Protect
 // itself uses up to GOMAXPROCS goroutines.
 type CKKSProtector struct {
-	noKeyGen
 	s   *CKKS
 	w   wire
 	enc *encryptors
@@ -170,7 +166,6 @@ func (p *CKKSProtector) Protect(update []float64, weight float64) ([]Message, er
 
 // CKKSCombiner is the secure worker's role in ckks: parameters only.
 type CKKSCombiner struct {
-	noCollectiveKey
 	s *CKKS
 	w wire
 }

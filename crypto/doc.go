@@ -3,8 +3,9 @@
 // A [Scheme] covers a protection method's whole life: key set-up among the
 // parties, protecting a flat []float64 update with its sample-count weight,
 // combining protected updates, and revealing the weighted sum. Schemes are
-// made by name with [New]: "plain", "ss", "ckks", "ckks-threshold",
-// "paillier", "secagg". Every value that travels is an opaque, self-describing []byte
+// made by name with [New]: "plain", "ss", "ss-shamir", "ckks",
+// "ckks-threshold", "paillier", "secagg"; [Describe] says what each can
+// do. Every value that travels is an opaque, self-describing []byte
 // (scheme, kind, parameter fingerprint, number of contributions); readers
 // reject wrong lengths, other schemes or parameters, unreduced
 // coefficients and truncated input with errors wrapping [ErrBadPayload],
@@ -31,7 +32,8 @@
 // A data owner protects weight*update followed by weight (one extra value),
 // so the model owner divides the revealed sum by the revealed total weight.
 // [Run] drives the message flow in memory; the actor layer follows the
-// same steps, described on [Scheme] and [Flow].
+// same steps, described on [Scheme]; schemes with more exchanges say so
+// with the optional interfaces [Holding], [KeyGen] and [RevealSharing].
 //
 // # Precision and range
 //
@@ -87,7 +89,7 @@
 //
 // secagg is pairwise-masking secure aggregation after Bonawitz et al.
 // (CCS 2017) against a semi-honest secure worker, with fresh keys every
-// round (Flow.RoundKeys): a key reused after the model owner once rebuilt
+// round (KeyGen.KeysEveryRound): a key reused after the model owner once rebuilt
 // it for a dropped owner would unmask that owner later. Each round every
 // data owner u draws an X25519 key pair and a self-mask seed b_u,
 // advertises its public key through the secure worker, which returns the

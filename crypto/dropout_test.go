@@ -137,24 +137,31 @@ func TestShamirBelowThresholdUniform(t *testing.T) {
 	}
 }
 
-// dropoutConfigs are the threshold-capable instances with 10 owners.
-func dropoutConfigs() map[string]Config {
-	return map[string]Config{
-		"plain":          {Owners: 10, Len: 64},
-		"ss":             {Owners: 10, Len: 64},
-		"ss-shamir":      {Owners: 10, Len: 64, Threshold: 6},
-		"ss-committee":   {Owners: 10, Len: 64, Committee: 3},
-		"ckks":           {Owners: 10, Len: 64},
-		"ckks-threshold": {Owners: 10, Len: 64, Threshold: 6},
-		"paillier":       {Owners: 4, Len: 64},
-		"secagg":         {Owners: 10, Len: 64}, // t = 6
+// variant is a scheme in one configuration, under a test label.
+type variant struct {
+	scheme string
+	cfg    Config
+}
+
+// dropoutConfigs are the instances with 10 owners, by label.
+func dropoutConfigs() map[string]variant {
+	return map[string]variant{
+		"plain":          {"plain", Config{Owners: 10, Len: 64}},
+		"ss":             {"ss", Config{Owners: 10, Len: 64}},
+		"ss-shamir":      {"ss-shamir", Config{Owners: 10, Len: 64, Threshold: 6}},
+		"ss-committee":   {"ss", Config{Owners: 10, Len: 64, Committee: 3}},
+		"ckks":           {"ckks", Config{Owners: 10, Len: 64}},
+		"ckks-threshold": {"ckks-threshold", Config{Owners: 10, Len: 64, Threshold: 6}},
+		"paillier":       {"paillier", Config{Owners: 4, Len: 64}},
+		"secagg":         {"secagg", Config{Owners: 10, Len: 64}}, // t = 6
 	}
 }
 
 func TestDropouts(t *testing.T) {
-	for label, cfg := range dropoutConfigs() {
+	for label, v := range dropoutConfigs() {
+		cfg := v.cfg
 		t.Run(label, func(t *testing.T) {
-			s, err := New(schemeName(label), cfg)
+			s, err := New(v.scheme, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,48 +309,48 @@ func TestSecAggRevealRules(t *testing.T) {
 	first3, _ := sumPayloads(l.sw, masked[:3])
 
 	// Owner 0 reveals b_3 (owner 3 contributed to all) ...
-	if _, err := l.owners[0].RevealShare(all, []int{0, 1, 2, 3}, []int{0, 1, 2, 3}); err != nil {
+	if _, err := askRevealShare(l.owners[0], all, []int{0, 1, 2, 3}, []int{0, 1, 2, 3}); err != nil {
 		t.Fatal(err)
 	}
 	// ... and must then refuse sk_3 (owner 3 missing from first3).
-	if _, err := l.owners[0].RevealShare(first3, []int{0, 1, 2}, []int{0, 1, 2}); !errors.Is(err, ErrMismatch) {
+	if _, err := askRevealShare(l.owners[0], first3, []int{0, 1, 2}, []int{0, 1, 2}); !errors.Is(err, ErrMismatch) {
 		t.Errorf("revealing sk after b of the same owner: got %v, want a refusal", err)
 	}
 	// Another owner, not yet asked, answers first3; asking it again for the
 	// same set is fine, for all four is not.
-	s1, err := l.owners[1].RevealShare(first3, []int{0, 1, 2}, nil)
+	s1, err := askRevealShare(l.owners[1], first3, []int{0, 1, 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.owners[1].RevealShare(first3, []int{0, 1, 2}, nil); err != nil {
+	if _, err := askRevealShare(l.owners[1], first3, []int{0, 1, 2}, nil); err != nil {
 		t.Errorf("same request twice: %v", err)
 	}
-	if _, err := l.owners[1].RevealShare(all, []int{0, 1, 2, 3}, nil); !errors.Is(err, ErrMismatch) {
+	if _, err := askRevealShare(l.owners[1], all, []int{0, 1, 2, 3}, nil); !errors.Is(err, ErrMismatch) {
 		t.Errorf("revealing b after sk of the same owner: got %v", err)
 	}
 	// Contributors must match the aggregate and reach the threshold.
-	if _, err := l.owners[2].RevealShare(first3, []int{0, 1}, nil); !errors.Is(err, ErrMismatch) {
+	if _, err := askRevealShare(l.owners[2], first3, []int{0, 1}, nil); !errors.Is(err, ErrMismatch) {
 		t.Errorf("contributors differing from the aggregate: %v", err)
 	}
-	if _, err := l.owners[2].RevealShare(masked[2], []int{2}, nil); !errors.Is(err, ErrTooFewShares) {
+	if _, err := askRevealShare(l.owners[2], masked[2], []int{2}, nil); !errors.Is(err, ErrTooFewShares) {
 		t.Errorf("a single contributor: %v", err)
 	}
 	// Reveal shares over different contributor lists do not combine, nor
 	// do those of another round's key list.
-	s0all, err := l.owners[2].RevealShare(all, []int{0, 1, 2, 3}, nil)
+	s0all, err := askRevealShare(l.owners[2], all, []int{0, 1, 2, 3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.sw.Combine(s1, s0all); !errors.Is(err, ErrMismatch) {
 		t.Errorf("reveal shares with different contributors combined: %v", err)
 	}
-	if _, err := l.owners[2].RevealShare(first3, []int{0, 1, 2}, nil); err == nil {
+	if _, err := askRevealShare(l.owners[2], first3, []int{0, 1, 2}, nil); err == nil {
 		t.Fatal("owner 2 revealed sk_3 after b_3")
 	}
 	keys := bytes.Clone(l.owners[0].(*SecAggProtector).keysBody)
 	other := secAggRound(t, l, ups, ws) // a new round: fresh keys
 	allNext, _ := sumPayloads(l.sw, other)
-	next, err := l.owners[3].RevealShare(allNext, []int{0, 1, 2, 3}, nil)
+	next, err := askRevealShare(l.owners[3], allNext, []int{0, 1, 2, 3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +360,7 @@ func TestSecAggRevealRules(t *testing.T) {
 	if _, err := l.sw.Combine(masked[0], other[1]); !errors.Is(err, ErrMismatch) {
 		t.Errorf("updates of two rounds combined: %v", err)
 	}
-	if _, err := l.owners[3].RevealShare(all, []int{0, 1, 2, 3}, nil); !errors.Is(err, ErrMismatch) {
+	if _, err := askRevealShare(l.owners[3], all, []int{0, 1, 2, 3}, nil); !errors.Is(err, ErrMismatch) {
 		t.Errorf("reveal share for last round's aggregate: %v", err)
 	}
 	// Every round has fresh keys, so keys rebuilt for one round are useless
@@ -373,7 +380,7 @@ func TestSecAggRevealFromAnyThreshold(t *testing.T) {
 	agg, _ := sumPayloads(l.sw, [][]byte{masked[0], masked[2], masked[4]})
 	var shares []byte
 	for k, i := range contrib {
-		sh, err := l.owners[i].RevealShare(agg, contrib, contrib)
+		sh, err := askRevealShare(l.owners[i], agg, contrib, contrib)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -518,7 +525,7 @@ func TestMaxNorm(t *testing.T) {
 		cfg := smallConfigs()[name]
 		cfg.MaxNorm = bound
 		l := newLife(t, name, cfg)
-		if l.s.Flow().RoundKeys {
+		if keysEveryRound(l.s) {
 			if _, err := keyExchange(l.sw, l.owners); err != nil { // a new round
 				t.Fatal(err)
 			}

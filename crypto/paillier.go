@@ -73,9 +73,6 @@ func (s *Paillier) Name() string { return "paillier" }
 // Literal returns the PaillierLiteral in use.
 func (s *Paillier) Literal() any { return s.lit }
 
-// Flow returns the basic flow.
-func (s *Paillier) Flow() Flow { return Flow{Holders: 1, Threshold: s.cfg.Owners} }
-
 // NewRevealer generates the key pair from rand.
 func (s *Paillier) NewRevealer(rnd io.Reader) (Revealer, error) {
 	bits := s.lit.Bits
@@ -266,7 +263,6 @@ func (r *PaillierRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 // PaillierProtector is a data owner's role: the public key and an entropy
 // source.
 type PaillierProtector struct {
-	noKeyGen
 	s    *Paillier
 	w    wire
 	pk   paillierKey
@@ -318,7 +314,6 @@ func (p *PaillierProtector) Protect(update []float64, weight float64) ([]Message
 
 // PaillierCombiner is the secure worker's role: the public key only.
 type PaillierCombiner struct {
-	noCollectiveKey
 	s  *Paillier
 	w  wire
 	pk paillierKey

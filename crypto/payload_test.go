@@ -9,7 +9,6 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/tuneinsight/lattigo/v5/core/rlwe"
@@ -37,7 +36,7 @@ type life struct {
 }
 
 // smallConfigs are fast instances of every scheme, threshold with t < N so
-// that peer shares exist. The keys are labels: see schemeName.
+// that peer shares exist, by registered name.
 func smallConfigs() map[string]Config {
 	return map[string]Config{
 		"plain":          {Owners: 3, Len: 50},
@@ -48,14 +47,6 @@ func smallConfigs() map[string]Config {
 		"paillier":       {Owners: 3, Len: 50},
 		"secagg":         {Owners: 3, Len: 50},
 	}
-}
-
-// schemeName maps a test label to its scheme's registered name.
-func schemeName(label string) string {
-	if strings.HasPrefix(label, "ss-") {
-		return "ss"
-	}
-	return label
 }
 
 // record keeps p, sent to to, as the payload of kind k or, if it can be
@@ -81,7 +72,7 @@ func newLife(t testing.TB, name string, cfg Config) *life {
 // newLifeRand is newLife with the entropy source seeded by seed.
 func newLifeRand(t testing.TB, name string, cfg Config, seed byte) *life {
 	t.Helper()
-	s, err := New(schemeName(name), cfg)
+	s, err := New(name, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +93,7 @@ func newLifeRand(t testing.TB, name string, cfg Config, seed byte) *life {
 	if l.sw, err = s.NewCombiner(setup); err != nil {
 		t.Fatal(err)
 	}
-	flow := s.Flow()
-	if flow.KeyGen || flow.RoundKeys {
+	if isKeyGen(s) {
 		var acc []byte
 		type peerMsg struct {
 			from int
@@ -111,7 +101,7 @@ func newLifeRand(t testing.TB, name string, cfg Config, seed byte) *life {
 		}
 		var peers []peerMsg
 		for i, o := range l.owners {
-			msgs, err := o.KeyShares()
+			msgs, err := o.(KeyExchanger).KeyShares()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,17 +118,17 @@ func newLifeRand(t testing.TB, name string, cfg Config, seed byte) *life {
 			}
 		}
 		for _, p := range peers {
-			if err := l.owners[p.m.To].ReceiveSetup(Party(p.from), p.m.Payload); err != nil {
+			if err := receiveKey(l.owners[p.m.To], Party(p.from), p.m.Payload); err != nil {
 				t.Fatal(err)
 			}
 		}
-		ck, err := l.sw.CollectiveKey(acc)
+		ck, err := l.sw.(KeyCombiner).CollectiveKey(acc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		l.payloads[kindCollectiveKey] = ck
 		for _, o := range l.owners {
-			if err := o.ReceiveSetup(SecureWorker, ck); err != nil {
+			if err := receiveKey(o, SecureWorker, ck); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -158,14 +148,14 @@ func newLifeRand(t testing.TB, name string, cfg Config, seed byte) *life {
 			}
 		}
 	}
-	if flow.RevealShares {
+	if isRevealSharing(s) {
 		var all []int
 		for i := range cfg.Owners {
 			all = append(all, i)
 		}
-		active := all[:flow.Threshold]
+		active := all[:quorum(s)]
 		for _, i := range active[:2] {
-			share, err := l.owners[i].RevealShare(l.agg, all, active)
+			share, err := askRevealShare(l.owners[i], l.agg, all, active)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,28 +197,40 @@ func (l *life) consume(k kind, p []byte) (err error) {
 		}
 	case kindKeyShare, kindRevealShare:
 		_, err = l.sw.Combine(p, other)
+	case kindPeerShare, kindCollectiveKey:
+		return l.consumeKey(k, p)
+	}
+	return err
+}
+
+// consumeKey hands p, a peer share or collective key, to a data owner.
+func (l *life) consumeKey(k kind, p []byte) error {
+	if !isKeyGen(l.s) {
+		return fmt.Errorf("%v: %s makes no keys", k, l.s.Name())
+	}
+	switch k {
 	case kindPeerShare:
 		// A fresh owner that has not yet heard from owner 2.
 		o, err := l.s.NewProtector(1, l.payloads[kindSetup], testRand(3))
 		if err != nil {
 			return err
 		}
-		if _, err := o.KeyShares(); err != nil {
+		if _, err := o.(KeyExchanger).KeyShares(); err != nil {
 			return err
 		}
-		return o.ReceiveSetup(Party(2), p)
+		return receiveKey(o, Party(2), p)
 	case kindCollectiveKey:
-		if l.s.Flow().RoundKeys {
+		if keysEveryRound(l.s) {
 			// The round's owner accepts only the same list again.
-			return l.owners[1].ReceiveSetup(SecureWorker, p)
+			return receiveKey(l.owners[1], SecureWorker, p)
 		}
 		o, err := l.s.NewProtector(1, l.payloads[kindSetup], testRand(3))
 		if err != nil {
 			return err
 		}
-		return o.ReceiveSetup(SecureWorker, p)
+		return receiveKey(o, SecureWorker, p)
 	}
-	return err
+	return fmt.Errorf("%v: not a key message", k)
 }
 
 // corruptions returns named bad variants of a valid payload p.
@@ -487,7 +489,7 @@ func TestCombinerHoldsNoSecret(t *testing.T) {
 func TestCombineAssociative(t *testing.T) {
 	for name, cfg := range smallConfigs() {
 		t.Run(name, func(t *testing.T) {
-			s, err := New(schemeName(name), cfg)
+			s, err := New(name, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -496,7 +498,7 @@ func TestCombineAssociative(t *testing.T) {
 			c, _ := s.NewCombiner(setup)
 			ups, ws := testUpdates(3, 3, cfg.Len)
 			var ps [][]byte
-			if s.Flow().KeyGen || s.Flow().RoundKeys {
+			if isKeyGen(s) {
 				t.Skip("covered by TestRunSchemes and TestSecAggCombineAssociative")
 			}
 			for i := range ups {
@@ -534,4 +536,27 @@ func ringPoly(levels, n int) ring.Poly {
 		p.Coeffs[i] = make([]uint64, n)
 	}
 	return p
+}
+
+// Capability helpers: what the protocol interfaces of s are.
+
+func isHolding(s Scheme) bool       { _, ok := s.(Holding); return ok }
+func isKeyGen(s Scheme) bool        { _, ok := s.(KeyGen); return ok }
+func isRevealSharing(s Scheme) bool { _, ok := s.(RevealSharing); return ok }
+
+// keysEveryRound reports whether s makes keys every round.
+func keysEveryRound(s Scheme) bool { kg, ok := s.(KeyGen); return ok && kg.KeysEveryRound() }
+
+// quorum returns a RevealSharing scheme's threshold.
+func quorum(s Scheme) int { t, _ := s.(RevealSharing).Quorum(); return t }
+
+// askRevealShare asks owner p, a RevealSharer, for its reveal share.
+func askRevealShare(p Protector, aggregate []byte, contributors, active []int) ([]byte, error) {
+	return p.(RevealSharer).RevealShare(aggregate, contributors, active)
+}
+
+// receiveKey hands a key message to owner p, a KeyExchanger.
+func receiveKey(p Protector, from Party, payload []byte) error {
+	_, err := p.(KeyExchanger).ReceiveKey(from, payload)
+	return err
 }

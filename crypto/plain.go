@@ -29,9 +29,6 @@ func (s *Plain) Name() string { return "plain" }
 // Literal returns PlainLiteral{}.
 func (s *Plain) Literal() any { return PlainLiteral{} }
 
-// Flow returns the basic flow.
-func (s *Plain) Flow() Flow { return Flow{Holders: 1, Threshold: s.cfg.Owners} }
-
 // NewRevealer returns the model owner's role.
 func (s *Plain) NewRevealer(io.Reader) (Revealer, error) {
 	setup := s.wire.header(kindSetup, 1, 0)
@@ -86,7 +83,6 @@ func (r *PlainRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float64,
 
 // PlainProtector is a data owner's role in plain.
 type PlainProtector struct {
-	noKeyGen
 	s *Plain
 	w wire
 }
@@ -103,7 +99,6 @@ func (p *PlainProtector) Protect(update []float64, weight float64) ([]Message, e
 // PlainCombiner is the secure worker's role in plain. (It sees plaintext
 // updates: plain is the trusted-aggregator baseline.)
 type PlainCombiner struct {
-	noCollectiveKey
 	s *Plain
 	w wire
 }
@@ -176,31 +171,6 @@ func (s *Plain) unmarshal(w wire, p []byte) (count int, v []float64, err error) 
 		return 0, nil, err
 	}
 	return count, v, nil
-}
-
-// noKeyGen implements the key-generation and reveal-share steps of a
-// Protector for schemes whose Flow has neither.
-type noKeyGen struct{}
-
-// KeyShares returns no messages.
-func (noKeyGen) KeyShares() ([]Message, error) { return nil, nil }
-
-// ReceiveSetup reports ErrNotSupported.
-func (noKeyGen) ReceiveSetup(Party, []byte) error {
-	return fmt.Errorf("receive setup: %w", ErrNotSupported)
-}
-
-// RevealShare reports ErrNotSupported.
-func (noKeyGen) RevealShare([]byte, []int, []int) ([]byte, error) {
-	return nil, fmt.Errorf("reveal share: %w", ErrNotSupported)
-}
-
-// noCollectiveKey implements CollectiveKey for schemes without key generation.
-type noCollectiveKey struct{}
-
-// CollectiveKey reports ErrNotSupported.
-func (noCollectiveKey) CollectiveKey([]byte) ([]byte, error) {
-	return nil, fmt.Errorf("collective key: %w", ErrNotSupported)
 }
 
 // sumPayloads folds payloads with c.

@@ -9,7 +9,7 @@ import (
 // Stats are the timings and traffic of one Run.
 type Stats struct {
 	// Setup is the whole key set-up: role construction and key generation
-	// (with Flow.RoundKeys including the round's key exchange).
+	// (for KeyGen schemes with KeysEveryRound, the round's key exchange too).
 	Setup time.Duration
 	// Protect is the mean time of one data owner's Protect.
 	Protect time.Duration
@@ -23,7 +23,7 @@ type Stats struct {
 	Reveal time.Duration
 	// BytesPerOwner is the mean number of payload bytes one contributing
 	// data owner sends per round (protected update, reveal share and, with
-	// Flow.RoundKeys, the round's key messages), excluding messages to
+	// KeysEveryRound, the round's key messages), excluding messages to
 	// itself.
 	BytesPerOwner int
 }
@@ -37,7 +37,7 @@ func Run(s Scheme, updates [][]float64, weights []float64, rand io.Reader) ([]fl
 }
 
 // Dropouts lists data owners that go silent during a round. Every data
-// owner takes part in the set-up and, with Flow.RoundKeys, in the round's
+// owner takes part in the set-up and, with KeysEveryRound, in the round's
 // key exchange.
 type Dropouts struct {
 	// Before are owners silent from before sending their protected update:
@@ -48,12 +48,12 @@ type Dropouts struct {
 	After []int
 }
 
-// RunDropouts is Run in which the owners in d drop out. It follows the
-// flow: with Flow.HoldingOwners the silent holders send no partials and the
-// model owner gets the others'; with Flow.RevealShares and Flow.AnyReveal
-// every contributor is asked and the first Threshold answers are
-// forwarded; with Flow.RevealShares alone the first Threshold non-silent
-// owners are the fixed active set (ErrTooFewShares if there are fewer). It
+// RunDropouts is Run in which the owners in d drop out. In a Holding
+// scheme the silent holders send no partials and the model owner gets the
+// others'; in a RevealSharing scheme without a fixed quorum every
+// contributor is asked and the first threshold answers are forwarded, and
+// with a fixed quorum the first threshold non-silent owners are the active
+// set (ErrTooFewShares if there are fewer). It
 // returns the weighted sum and total weight of the contributors (the
 // owners not in d.Before) as revealed at the model owner.
 func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, rand io.Reader) (sum []float64, weight float64, st Stats, err error) {
@@ -73,7 +73,6 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 			l.set[i] = true
 		}
 	}
-	flow := s.Flow()
 	bytesSent := 0
 
 	// 1-2. Set-up.
@@ -93,14 +92,13 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 	if err != nil {
 		return nil, 0, st, fmt.Errorf("crypto: run %s: secure worker: %w", s.Name(), err)
 	}
-	if flow.KeyGen {
-		if _, err := keyExchange(sw, owners); err != nil {
-			return nil, 0, st, fmt.Errorf("crypto: run %s: %w", s.Name(), err)
+	if kg, ok := s.(KeyGen); ok {
+		sent, err := keyExchange(sw, owners)
+		if err != nil {
+			return nil, 0, st, fmt.Errorf("crypto: run %s: keys: %w", s.Name(), err)
 		}
-	}
-	if flow.RoundKeys {
-		if bytesSent, err = keyExchange(sw, owners); err != nil {
-			return nil, 0, st, fmt.Errorf("crypto: run %s: round keys: %w", s.Name(), err)
+		if kg.KeysEveryRound() { // the round's exchange: part of what owners send
+			bytesSent = sent
 		}
 	}
 	st.Setup = time.Since(t0)
@@ -135,9 +133,9 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 	// actor layer does; the secure worker's partial comes last.
 	silent := func(i int) bool { return before[i] || after[i] }
 	holders := []Party{SecureWorker}
-	if flow.HoldingOwners > 0 {
+	if k, _ := HoldingOwners(s); k > 0 {
 		holders = holders[:0]
-		for i := range flow.HoldingOwners {
+		for i := range k {
 			if !silent(i) {
 				holders = append(holders, Party(i))
 			}
@@ -172,19 +170,20 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 
 	// 5-6. Reveal.
 	var revealShare []byte
-	if flow.RevealShares {
+	if rs, ok := s.(RevealSharing); ok {
+		threshold, fixed := rs.Quorum()
 		asked := contributors
-		if !flow.AnyReveal {
+		if fixed {
 			asked = nil
 			for i := range owners {
 				if !silent(i) {
 					asked = append(asked, i)
 				}
 			}
-			if len(asked) < flow.Threshold {
-				return nil, 0, st, fmt.Errorf("crypto: run %s: %w: %d owners can answer, need %d", s.Name(), ErrTooFewShares, len(asked), flow.Threshold)
+			if len(asked) < threshold {
+				return nil, 0, st, fmt.Errorf("crypto: run %s: %w: %d owners can answer, need %d", s.Name(), ErrTooFewShares, len(asked), threshold)
 			}
-			asked = asked[:flow.Threshold]
+			asked = asked[:threshold]
 		}
 		agg := partials[len(partials)-1]
 		answered := 0
@@ -192,11 +191,11 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 			if silent(a) {
 				continue
 			}
-			if flow.AnyReveal && answered == flow.Threshold {
+			if !fixed && answered == threshold {
 				break
 			}
 			t := time.Now()
-			share, err := owners[a].RevealShare(agg, contributors, asked)
+			share, err := owners[a].(RevealSharer).RevealShare(agg, contributors, asked)
 			if err != nil {
 				return nil, 0, st, fmt.Errorf("crypto: run %s: owner %d: %w", s.Name(), a, err)
 			}
@@ -223,9 +222,9 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 	return sum, weight, st, nil
 }
 
-// keyExchange runs the KeyGen (or one round's RoundKeys) exchange among
-// owners: key shares to the secure worker, peer shares to their
-// addressees, the collective key back to every owner. It returns the bytes
+// keyExchange runs a KeyGen exchange among owners: key shares to the
+// secure worker, peer shares to their addressees, the collective key back
+// to every owner, after which each must be complete. It returns the bytes
 // the owners sent.
 func keyExchange(sw Combiner, owners []Protector) (sent int, err error) {
 	var keyAcc []byte
@@ -235,7 +234,7 @@ func keyExchange(sw Combiner, owners []Protector) (sent int, err error) {
 	}
 	var peers []peerMsg
 	for i, o := range owners {
-		msgs, err := o.KeyShares()
+		msgs, err := o.(KeyExchanger).KeyShares()
 		if err != nil {
 			return 0, fmt.Errorf("owner %d: %w", i, err)
 		}
@@ -253,19 +252,23 @@ func keyExchange(sw Combiner, owners []Protector) (sent int, err error) {
 			peers = append(peers, peerMsg{Party(i), m})
 		}
 	}
-	// Every owner has started its round before any peer message arrives.
+	// Every owner has started its exchange before any peer message arrives.
 	for _, p := range peers {
-		if err := owners[p.m.To].ReceiveSetup(p.from, p.m.Payload); err != nil {
+		if _, err := owners[p.m.To].(KeyExchanger).ReceiveKey(p.from, p.m.Payload); err != nil {
 			return 0, fmt.Errorf("owner %d: %w", p.m.To, err)
 		}
 	}
-	ck, err := sw.CollectiveKey(keyAcc)
+	ck, err := sw.(KeyCombiner).CollectiveKey(keyAcc)
 	if err != nil {
 		return 0, err
 	}
 	for i, o := range owners {
-		if err := o.ReceiveSetup(SecureWorker, ck); err != nil {
+		complete, err := o.(KeyExchanger).ReceiveKey(SecureWorker, ck)
+		if err != nil {
 			return 0, fmt.Errorf("owner %d: %w", i, err)
+		}
+		if !complete {
+			return 0, fmt.Errorf("owner %d: keys incomplete after the exchange", i)
 		}
 	}
 	return sent, nil

@@ -36,81 +36,27 @@ type Message struct {
 	Payload []byte
 }
 
-// Flow says which message exchanges a scheme needs beyond the common
-// protect → combine → reveal path, so that a driver (the in-memory Run or the
-// actor layer) runs every scheme with the same code.
-type Flow struct {
-	// KeyGen: after NewProtector, every data owner sends the set-up messages
-	// from its KeyShares (one to the secure worker, and with PeerShares one to
-	// every other data owner). The secure worker combines the key shares and
-	// broadcasts CollectiveKey's result to every data owner's ReceiveSetup.
-	KeyGen bool
-	// RoundKeys: the same exchange as KeyGen runs at the start of every
-	// round, before Protect, among that round's data owners: KeyShares, the
-	// secure worker's Combine and CollectiveKey delivered with
-	// ReceiveSetup(SecureWorker, ck), and with PeerShares the peer messages
-	// delivered with ReceiveSetup(Party(from), payload). Per round a
-	// Protector's KeyShares is called first (it discards the previous
-	// round's key state), then ReceiveSetup for this round's messages in any
-	// order, then Protect and possibly RevealShare. Owners whose key share
-	// did not reach the secure worker are left out of the round.
-	RoundKeys bool
-	// PeerShares: KeyShares also returns one message per other data owner,
-	// delivered with ReceiveSetup (t-out-of-N key sharing).
-	PeerShares bool
-	// HoldingOwners, if positive, splits protected updates across holders:
-	// the secure worker and the data owners 0..HoldingOwners-1 (all N, or
-	// the committee of additive ss with Config.Committee). Each holder
-	// combines the messages addressed to it and sends its partial to the
-	// model owner. 0: the secure worker alone holds them.
-	HoldingOwners int
-	// Holders is the number of partials Revealer.Reveal needs: with
-	// HoldingOwners, from any Holders of the HoldingOwners+1 holders (all
-	// of them for additive ss, Threshold for Shamir ss); otherwise 1, the
-	// secure worker's.
-	Holders int
-	// RevealShares: the secure worker sends the aggregate, the contributors
-	// and the list of owners asked to data owners, combines their
-	// RevealShare outputs and sends the result with the aggregate to the
-	// model owner.
-	RevealShares bool
-	// AnyReveal (with RevealShares): an owner's reveal share does not depend
-	// on which other owners answer, so the secure worker asks every
-	// contributor and forwards the combination as soon as Threshold shares
-	// have arrived (secagg). Without it (ckks-threshold) the secure worker
-	// fixes exactly Threshold available owners in advance, sorted, and all
-	// of them must answer.
-	AnyReveal bool
-	// Threshold is the number of data owners whose reveal shares suffice
-	// (with RevealShares). Schemes without reveal shares report N, or t for
-	// Shamir ss.
-	Threshold int
-}
-
 // Scheme is one way to aggregate protected updates. It hands out one role
 // value per party; each role holds only the key material its party may hold.
 //
-// The message flow (see Run for an executable version):
+// The common message flow (Run is an executable version):
 //
 //  1. The model owner calls NewRevealer and sends Revealer.Setup to everyone.
 //  2. Each data owner calls NewProtector with that set-up; the secure worker
-//     (and, with Flow.HoldingOwners, each holding data owner) calls NewCombiner.
-//     With Flow.KeyGen the key-generation exchange described there follows.
-//  3. With Flow.RoundKeys, the round's key exchange; then each data owner
-//     sends the messages from Protector.Protect. A holder may validate
-//     the first update it receives with Combiner.Check.
+//     (and each holding data owner of a Holding scheme) calls NewCombiner.
+//  3. Each data owner sends the messages from Protector.Protect. A holder
+//     may validate the first update it receives with Combiner.Check.
 //  4. Each holder folds what it received with Combiner.Combine (associative,
 //     so any tree of combiners works) and sends its partial on.
-//  5. With Flow.RevealShares, data owners answer the aggregate with
-//     Protector.RevealShare, combined by the secure worker with Combine.
-//  6. The model owner calls Revealer.Reveal.
+//  5. The model owner calls Revealer.Reveal.
+//
+// Schemes that need more exchanges implement the optional interfaces of
+// protocol.go: Holding, KeyGen and RevealSharing.
 type Scheme interface {
 	// Name is the scheme's registered name, e.g. "ckks".
 	Name() string
 	// Literal returns the parameters in use, for recording in summary.json.
 	Literal() any
-	// Flow describes the optional message exchanges.
-	Flow() Flow
 	// NewRevealer makes the model owner's role and its keys, if any.
 	NewRevealer(rand io.Reader) (Revealer, error)
 	// NewProtector makes data owner owner's role from the model owner's set-up.
@@ -126,41 +72,29 @@ type Revealer interface {
 	// Setup returns the public set-up material for every other party.
 	Setup() []byte
 	// Reveal returns the weighted sum and the total weight from the
-	// holders' partial aggregates and, with Flow.RevealShares, the combined
-	// reveal share.
+	// holders' partial aggregates and, in a RevealSharing scheme, the
+	// combined reveal share (nil otherwise).
 	Reveal(partials [][]byte, revealShare []byte) (sum []float64, weight float64, err error)
 }
 
 // Protector is a data owner's role. It holds public keys and, in threshold
-// schemes, the owner's own secret-key share.
+// schemes, the owner's own secret-key share. KeyGen and RevealSharing
+// schemes' Protectors do more (KeyExchanger, RevealSharer).
 type Protector interface {
-	// KeyShares returns this owner's key-generation messages (Flow.KeyGen).
-	KeyShares() ([]Message, error)
-	// ReceiveSetup takes a key-generation message sent by from.
-	ReceiveSetup(from Party, payload []byte) error
 	// Protect protects weight*update and weight for sending. It does not
 	// modify update.
 	Protect(update []float64, weight float64) ([]Message, error)
-	// RevealShare returns this owner's share for revealing aggregate
-	// (Flow.RevealShares). contributors are the data owners whose updates
-	// the aggregate sums; active are the owners asked to answer (with
-	// ckks-threshold exactly Threshold of them, sorted, this one included).
-	RevealShare(aggregate []byte, contributors, active []int) ([]byte, error)
 }
 
-// Combiner is a holder's role (the secure worker; in ss also each data
-// owner). It holds parameters and public keys only and is safe for
-// concurrent use. (Protectors and Revealers keep scratch buffers and are
-// not; each actor owns its own.)
+// Combiner is a holder's role (the secure worker; in Holding schemes also
+// each holding data owner). It holds parameters and public keys only and is
+// safe for concurrent use. (Protectors and Revealers keep scratch buffers
+// and are not; each actor owns its own.)
 type Combiner interface {
 	// Combine adds two payloads of the same kind: protected updates, key
 	// shares or reveal shares. It is associative and commutative and
 	// modifies neither argument.
 	Combine(a, b []byte) ([]byte, error)
-	// CollectiveKey turns the combination of all data owners' key shares
-	// into the collective public key (Flow.KeyGen) or the round's key list
-	// (Flow.RoundKeys).
-	CollectiveKey(keyShares []byte) ([]byte, error)
 	// Check reports whether payload is a well-formed protected update of
 	// this scheme and session, of a kind Protect addresses to a holder, that
 	// combines exactly contributions updates (1 for what Protect returns),
@@ -183,8 +117,6 @@ var (
 	ErrTooManyContributions = errors.New("crypto: more contributions than owners")
 	// ErrTooFewShares reports a reveal without enough reveal shares or partials.
 	ErrTooFewShares = errors.New("crypto: too few shares")
-	// ErrNotSupported reports a step the scheme's Flow does not include.
-	ErrNotSupported = errors.New("crypto: step not used by this scheme")
 )
 
 // Config selects and sizes a scheme. Zero fields take defaults.

@@ -75,8 +75,8 @@ func TestCommittee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := s.Flow(); f.HoldingOwners != committee || f.Holders != committee+1 {
-		t.Fatalf("flow %+v: want 3 holding owners and 4 holders", f)
+	if k, needed := HoldingOwners(s); k != committee || needed != committee+1 {
+		t.Fatalf("holding owners %d, partials needed %d: want 3 and 4", k, needed)
 	}
 	ups, ws := testUpdates(7, owners, l)
 	rev, _ := s.NewRevealer(rand.Reader)

@@ -73,12 +73,6 @@ func (s *SecAgg) Name() string { return "secagg" }
 // Literal returns the SecAggLiteral in use.
 func (s *SecAgg) Literal() any { return s.lit }
 
-// Flow returns per-round key exchange with peer shares and reveal shares
-// from any Threshold owners.
-func (s *SecAgg) Flow() Flow {
-	return Flow{RoundKeys: true, PeerShares: true, Holders: 1, RevealShares: true, AnyReveal: true, Threshold: s.cfg.Threshold}
-}
-
 // Sizes on the wire.
 const (
 	secAggKeyEntry   = 4 + 32     // owner index, X25519 public key
@@ -95,6 +89,14 @@ const (
 )
 
 // NewRevealer makes the model owner's X25519 key pair, to which data owners
+// KeysEveryRound returns true: every round's owners make fresh keys
+// (KeyGen).
+func (s *SecAgg) KeysEveryRound() bool { return true }
+
+// Quorum returns the threshold t: any t owners' reveal shares unmask
+// (RevealSharing).
+func (s *SecAgg) Quorum() (threshold int, fixed bool) { return s.cfg.Threshold, false }
+
 // seal their reveal shares, from 32 bytes of rand.
 func (s *SecAgg) NewRevealer(rand io.Reader) (Revealer, error) {
 	sk, err := newX25519(rand)
@@ -594,14 +596,20 @@ func (p *SecAggProtector) KeyShares() ([]Message, error) {
 	return msgs, nil
 }
 
-// ReceiveSetup takes this round's key list from the secure worker or a
+// ReceiveKey takes this round's key list from the secure worker or a
 // peer share from another data owner. The key list must hold this owner's
 // key and at least Threshold owners; receiving the same list again is a
-// no-op.
-func (p *SecAggProtector) ReceiveSetup(from Party, payload []byte) error {
+// no-op. The owner may protect once it has the key list: peer shares are
+// needed only for reveal shares.
+func (p *SecAggProtector) ReceiveKey(from Party, payload []byte) (complete bool, err error) {
+	err = p.receiveKey(from, payload)
+	return p.keys != nil, err
+}
+
+func (p *SecAggProtector) receiveKey(from Party, payload []byte) error {
 	s := p.s
 	if !p.started {
-		return fmt.Errorf("secagg: receive setup from %v: no round started (KeyShares first)", from)
+		return fmt.Errorf("secagg: receive key from %v: no round started (KeyShares first)", from)
 	}
 	switch {
 	case from == SecureWorker:
@@ -661,7 +669,7 @@ func (p *SecAggProtector) ReceiveSetup(from Party, payload []byte) error {
 		p.peers[v] = sh
 		return nil
 	}
-	return fmt.Errorf("secagg: receive setup: unexpected sender %v", from)
+	return fmt.Errorf("secagg: receive key: unexpected sender %v", from)
 }
 
 // Protect masks weight*update and weight for the secure worker. It needs

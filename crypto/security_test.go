@@ -105,7 +105,7 @@ func TestThresholdNeedsEveryShare(t *testing.T) {
 	var partial []byte // shares of owners 0 and 1 only
 	var full []byte
 	for i, o := range l.owners {
-		sh, err := o.RevealShare(l.agg, all, all)
+		sh, err := askRevealShare(o, l.agg, all, all)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -60,11 +60,9 @@ func (s *ShamirSS) Literal() any {
 	return AdditiveLiteral{Ring: "GF(2^61-1)", FixedPoint: s.cfg.FixedPoint, Holders: s.cfg.Owners + 1, Threshold: s.t}
 }
 
-// Flow returns a flow in which data owners are holders too and any
-// Threshold holders' partials suffice.
-func (s *ShamirSS) Flow() Flow {
-	return Flow{HoldingOwners: s.cfg.Owners, Holders: s.t, Threshold: s.t}
-}
+// Holders returns N, every data owner holding shares, and that any t of
+// the N+1 holders' partials suffice (Holding).
+func (s *ShamirSS) Holders() (owners, needed int) { return s.cfg.Owners, s.t }
 
 // NewRevealer returns the model owner's role; it holds no key.
 func (s *ShamirSS) NewRevealer(io.Reader) (Revealer, error) {
@@ -302,7 +300,6 @@ func (r *ShamirSSRevealer) Reveal(partials [][]byte, _ []byte) ([]float64, float
 // ShamirSSProtector is a data owner's role in Shamir ss. It holds only an
 // entropy source and the public interpolation coefficients.
 type ShamirSSProtector struct {
-	noKeyGen
 	s           *ShamirSS
 	w           wire
 	owner       int
@@ -373,7 +370,6 @@ func (p *ShamirSSProtector) Protect(update []float64, weight float64) ([]Message
 // ShamirSSCombiner is a holder's role in Shamir ss: it adds shares of one x
 // and holds nothing.
 type ShamirSSCombiner struct {
-	noCollectiveKey
 	s *ShamirSS
 	w wire
 }

@@ -75,11 +75,6 @@ func (s *ThresholdCKKS) Name() string { return "ckks-threshold" }
 // Literal returns the ThresholdCKKSLiteral in use.
 func (s *ThresholdCKKS) Literal() any { return s.lit }
 
-// Flow returns the key-generation and reveal-share flow.
-func (s *ThresholdCKKS) Flow() Flow {
-	return Flow{KeyGen: true, PeerShares: s.cfg.Threshold < s.cfg.Owners, Holders: 1, RevealShares: true, Threshold: s.cfg.Threshold}
-}
-
 // MaxAbs returns the largest magnitude a data owner may send.
 func (s *ThresholdCKKS) MaxAbs() float64 { return s.core.bound }
 
@@ -94,6 +89,15 @@ func (s *ThresholdCKKS) polyLen(polys int) int {
 
 // NewRevealer makes the model owner's key pair (the target of the key
 // switch) and the public seed for the collective key's common random
+// KeysEveryRound returns false: the collective key is made once, at
+// set-up (KeyGen).
+func (s *ThresholdCKKS) KeysEveryRound() bool { return false }
+
+// Quorum returns the threshold t and that the t answering owners are
+// fixed in advance: each key-switch share depends on the set
+// (RevealSharing).
+func (s *ThresholdCKKS) Quorum() (threshold int, fixed bool) { return s.cfg.Threshold, true }
+
 // polynomial, read from rand.
 func (s *ThresholdCKKS) NewRevealer(rand io.Reader) (Revealer, error) {
 	var seed [32]byte
@@ -303,9 +307,15 @@ func (p *ThresholdCKKSProtector) addPeerShare(from int, sh mhe.ShamirSecretShare
 	}
 }
 
-// ReceiveSetup takes the collective public key from the secure worker or
-// a Shamir share from another data owner.
-func (p *ThresholdCKKSProtector) ReceiveSetup(from Party, payload []byte) error {
+// ReceiveKey takes the collective public key from the secure worker or
+// a Shamir share from another data owner. The owner is complete with the
+// collective key and, for t < N, every other owner's Shamir share.
+func (p *ThresholdCKKSProtector) ReceiveKey(from Party, payload []byte) (complete bool, err error) {
+	err = p.receiveKey(from, payload)
+	return p.enc != nil && (p.s.cfg.Threshold == p.s.cfg.Owners || !slices.Contains(p.received, false)), err
+}
+
+func (p *ThresholdCKKSProtector) receiveKey(from Party, payload []byte) error {
 	s := p.s
 	switch {
 	case from == SecureWorker:
@@ -336,7 +346,7 @@ func (p *ThresholdCKKSProtector) ReceiveSetup(from Party, payload []byte) error 
 		p.addPeerShare(int(from), sh)
 		return nil
 	}
-	return fmt.Errorf("ckks-threshold: receive setup: unexpected sender %v", from)
+	return fmt.Errorf("ckks-threshold: receive key: unexpected sender %v", from)
 }
 
 // Protect encrypts weight*update and weight under the collective key.
