@@ -136,9 +136,10 @@ func (f *Federation) evaluated(r int) bool {
 }
 
 // holdingOwners are the data owners that hold shares of the protected
-// updates besides the secure worker (crypto.Flow.HoldingOwners).
+// updates besides the secure worker, in Holding schemes.
 func (f *Federation) holdingOwners() []Owner {
-	return f.Owners[:min(f.Scheme.Flow().HoldingOwners, len(f.Owners))]
+	k, _ := crypto.HoldingOwners(f.Scheme)
+	return f.Owners[:min(k, len(f.Owners))]
 }
 
 // Dropout says whether and when a data owner drops out of a round.

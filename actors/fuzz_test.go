@@ -66,7 +66,7 @@ func fuzzNode(f *testing.F, fed Federation) (*Node, *[]proto.Message) {
 func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
 	node, sent := fuzzNode(f, toyFederation(f, scheme))
 	e := node.env
-	w := newSecureWorker(e, -1)
+	w := newSecureWorker(e)
 	mo := &modelOwner{env: e, done: func(*Result, error) {}}
 	o := newDataOwner(e, 0)
 	deliver := func(a actor.Actor, m any) { a.Receive(fakeContext{msg: m}) }

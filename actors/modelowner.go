@@ -45,6 +45,7 @@ type modelOwner struct {
 	partials map[string]*Partial
 	reports  map[string]*OwnerReport
 	rejected rejectLog
+	owners   rejectLog // what the data owners refused, from their reports
 	// pending are the partials and reports ("partial/<holder>",
 	// "report/<owner>") the last closed round did not get: one that comes
 	// later is a straggler, not a replay.
@@ -232,7 +233,10 @@ func (mo *modelOwner) onReport(m *OwnerReport) error {
 	switch {
 	case mo.fed.ownerIndex(m.Sender) < 0:
 		return reject(ReasonUnknownSender, "report from unknown sender %q", m.Sender)
+	case !finiteNonNegative(m.TrainSeconds, m.ProtectSeconds) || m.BytesSent < 0:
+		return reject(ReasonOutOfRange, "report from %s: times %g and %g s, %d bytes", m.Sender, m.TrainSeconds, m.ProtectSeconds, m.BytesSent)
 	case mo.pending.late("report/"+m.Sender, m.Round):
+		mo.ownerRefusals(m) // what it refused still counts
 		return reject(ReasonLate, "report from %s after round %d closed", m.Sender, m.Round)
 	case m.Round != mo.round:
 		return roundCheck("report", m.Round, mo.round)
@@ -242,24 +246,40 @@ func (mo *modelOwner) onReport(m *OwnerReport) error {
 		return reject(ReasonDuplicate, "duplicate report from %s", m.Sender)
 	}
 	mo.reports[m.Sender] = m
+	mo.ownerRefusals(m)
 	return nil
 }
 
-// holders are the parties whose partials the model owner may receive, the
-// secure worker first; needed is how many of them Reveal needs.
-func (mo *modelOwner) holders() (names []string, needed int) {
-	flow := mo.fed.Scheme.Flow()
-	names = []string{SecureWorkerName}
-	if flow.HoldingOwners == 0 {
-		return names, 1
+// ownerRefusals records the refusals a data owner reports, as its own,
+// through a bounded log.
+func (mo *modelOwner) ownerRefusals(m *OwnerReport) {
+	for _, r := range m.Rejected {
+		if r != nil {
+			mo.owners.record(&Rejection{Party: m.Sender, Sender: r.Sender, Kind: r.Kind, Reason: r.Reason, Detail: r.Detail, Count: r.Count})
+		}
 	}
+}
+
+// finiteNonNegative reports whether every x is finite and >= 0.
+func finiteNonNegative(xs ...float64) bool {
+	for _, x := range xs {
+		if !(x >= 0) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// holders are the parties whose partials the model owner may receive, the
+// secure worker first (in Holding schemes the holding owners too); needed
+// is how many of them Reveal needs.
+func (mo *modelOwner) holders() (names []string, needed int) {
+	names = []string{SecureWorkerName}
 	for _, o := range mo.fed.holdingOwners() {
 		names = append(names, o.Name)
 	}
-	if flow.Holders > 0 {
-		return names, min(flow.Holders, len(names))
-	}
-	return names, len(names)
+	_, needed = crypto.HoldingOwners(mo.fed.Scheme)
+	return names, min(needed, len(names))
 }
 
 func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
@@ -360,6 +380,7 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 		rm.Evaluate = time.Since(start).Seconds()
 	}
 	mo.addTimes(&rm, ModelOwnerName, PartyTimes{Evaluate: rm.Evaluate, Reveal: rm.Reveal})
+	rm.Rejected = append(rm.Rejected, mo.owners.take()...)
 	rm.Rejected = append(rm.Rejected, mo.rejected.take()...)
 	rm.Bytes, rm.BytesSent = mo.traffic.since(mo.traffic0)
 	rm.Seconds = time.Since(mo.start).Seconds()

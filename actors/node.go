@@ -68,10 +68,10 @@ func (n *Node) Props(name string) (*actor.Props, error) {
 	var producer actor.Producer
 	switch i := n.fed.ownerIndex(name); {
 	case name == SecureWorkerName:
-		producer = func() actor.Actor { return newSecureWorker(n.env, -1) }
+		producer = func() actor.Actor { return newSecureWorker(n.env) }
 	case n.fed.groupIndex(name) >= 0:
 		g := n.fed.groupIndex(name)
-		producer = func() actor.Actor { return newSecureWorker(n.env, g) }
+		producer = func() actor.Actor { return newGroupWorker(n.env, g) }
 	case name == ModelOwnerName:
 		producer = func() actor.Actor {
 			return &modelOwner{env: n.env, done: func(r *Result, err error) { n.done <- outcome{r, err} }}

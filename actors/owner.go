@@ -15,8 +15,15 @@ import (
 )
 
 // dataOwner is a data owner's actor. Its shard never leaves it: it trains
-// the global model locally and sends only protected updates, and, in schemes
-// where data owners hold shares, combines the shares addressed to it.
+// the global model locally and sends only protected updates. A round:
+//
+//	GlobalModel → [round keys: owner_keys.go] → train → protect
+//	→ OwnerReport to the model owner, ProtectedUpdate(s) to the holders
+//	→ [CombineRequest: owner_holding.go] → [RevealRequest: owner_reveal.go]
+//
+// Set-up takes the model owner's Setup, runs a set-up key exchange if the
+// scheme has one, and answers Ready. Every message it refuses is recorded
+// with a reason code and reaches the model owner on its next OwnerReport.
 type dataOwner struct {
 	*env
 	idx  int
@@ -27,29 +34,25 @@ type dataOwner struct {
 	global []float64    // the round's global model, until then too
 	noise  *rand.Rand   // DP noise, with distributed Privacy
 
-	flow      crypto.Flow
 	protector crypto.Protector
-	holder    crypto.Combiner // with Flow.HoldingOwners > idx
-	// Key generation progress (Flow.KeyGen).
-	needCollective bool
-	peerShares     map[string]bool
-	keyRound       int32           // round of the latest key shares sent (0: set-up)
-	early          []proto.Message // key messages for a later key round
+	keys      *ownerKeys      // the key exchange, in KeyGen schemes
+	holder    crypto.Combiner // a share holder's, in Holding schemes
+	shares    map[int32]map[string][]byte
+	early     early // key messages for an exchange not yet started
 
-	round   int32                       // the latest round
-	silent  Dropout                     // whether and when this owner drops out of round
-	pending *OwnerReport                // trained, waiting for the round's keys
-	shares  map[int32]map[string][]byte // holder: round -> sender -> share
-	resumed bool                        // the optimizer state was restored
+	round    int32        // the latest round
+	silent   Dropout      // whether and when this owner drops out of round
+	pending  *OwnerReport // trained, waiting for the round's keys
+	resumed  bool         // the optimizer state was restored
+	rejected rejectLog
 }
 
 func newDataOwner(e *env, idx int) *dataOwner {
-	return &dataOwner{
-		env:    e,
-		idx:    idx,
-		self:   e.fed.Owners[idx],
-		shares: map[int32]map[string][]byte{},
+	o := &dataOwner{env: e, idx: idx, self: e.fed.Owners[idx], rejected: rejectLog{party: e.fed.Owners[idx].Name}}
+	if kg, ok := e.fed.Scheme.(crypto.KeyGen); ok {
+		o.keys = &ownerKeys{everyRound: kg.KeysEveryRound()}
 	}
+	return o
 }
 
 // Receive implements actor.Actor.
@@ -61,152 +64,59 @@ func (o *dataOwner) Receive(ctx actor.Context) {
 		o.pending = nil
 	case *Setup:
 		err = o.setup(ctx, m)
+	case *GlobalModel:
+		err = o.trainRound(ctx, m)
 	case *KeyShare:
 		err = o.keyShare(ctx, m)
 	case *CollectiveKey:
 		err = o.collectiveKey(ctx, m)
-	case *GlobalModel:
-		o.trainRound(ctx, m)
 	case *ProtectedUpdate:
 		err = o.holdShare(m)
 	case *CombineRequest:
-		o.combine(ctx, m)
+		err = o.combine(ctx, m)
 	case *RevealRequest:
 		err = o.revealShare(ctx, m)
 	case *Stop:
 		o.stop(o.self.Name)
+	case proto.Message:
+		err = reject(ReasonUnexpected, "a data owner takes no %s", kindOf(m))
 	}
+	o.refuse(ctx, err)
+}
+
+// refuse records the message being handled as refused with err, if any.
+func (o *dataOwner) refuse(ctx actor.Context, err error) {
 	if err != nil {
-		o.fed.Logger.Warn("data owner rejected a message", "owner", o.self.Name, "err", err)
+		o.rejected.add(o.env, o.round, ctx.Message().(proto.Message), err)
 	}
 }
 
 func (o *dataOwner) setup(ctx actor.Context, m *Setup) error {
-	if o.protector != nil {
-		return errors.New("duplicate set-up")
-	}
 	s := o.fed.Scheme
-	if m.Scheme != s.Name() {
-		return fmt.Errorf("set-up for scheme %q, running %q", m.Scheme, s.Name())
+	switch {
+	case o.protector != nil:
+		return reject(ReasonDuplicate, "duplicate set-up")
+	case m.Scheme != s.Name():
+		return o.ready(ctx, reject(ReasonMismatch, "set-up for scheme %q, running %q", m.Scheme, s.Name()))
 	}
 	p, err := s.NewProtector(o.idx, m.Payload, o.fed.Rand)
 	if err != nil {
 		return o.ready(ctx, fmt.Errorf("set-up: %w", err))
 	}
-	o.protector, o.flow = p, s.Flow()
-	if o.idx < o.flow.HoldingOwners {
+	if k, _ := crypto.HoldingOwners(s); o.idx < k {
 		if o.holder, err = s.NewCombiner(m.Payload); err != nil {
 			return o.ready(ctx, fmt.Errorf("set-up: %w", err))
 		}
+		o.shares = map[int32]map[string][]byte{}
 	}
-	if !o.flow.KeyGen {
+	o.protector = p
+	if o.keys == nil || o.keys.everyRound {
 		return o.ready(ctx, nil)
 	}
-	o.needCollective = true
-	o.peerShares = map[string]bool{}
-	if err := o.sendKeyShares(ctx, 0); err != nil {
+	if err := o.startKeys(ctx, 0); err != nil {
 		return o.ready(ctx, err)
 	}
-	return o.maybeReady(ctx)
-}
-
-// sendKeyShares sends this owner's key-generation messages for round (0:
-// set-up) and then takes the peers' messages that came before them.
-func (o *dataOwner) sendKeyShares(ctx actor.Context, round int32) error {
-	msgs, err := o.protector.KeyShares()
-	if err != nil {
-		return fmt.Errorf("key shares: %w", err)
-	}
-	o.keyRound = round
-	for _, msg := range msgs {
-		to, err := o.partyName(msg.To)
-		if err != nil {
-			return err
-		}
-		o.send(ctx, to, &KeyShare{Sender: o.self.Name, Payload: msg.Payload, Round: round})
-	}
-	early := o.early
-	o.early = nil
-	for _, m := range early {
-		var err error
-		switch e := m.(type) {
-		case *KeyShare:
-			err = o.keyShare(ctx, e)
-		case *CollectiveKey:
-			err = o.collectiveKey(ctx, e)
-		}
-		if err != nil {
-			o.fed.Logger.Warn("data owner rejected a message", "owner", o.self.Name, "err", err)
-		}
-	}
-	return nil
-}
-
-// keep holds a key-generation message until this owner has made its own
-// key shares for that round.
-func (o *dataOwner) keep(m proto.Message) error {
-	if len(o.early) >= 2*len(o.fed.Owners) {
-		return fmt.Errorf("too many early %s messages", kindOf(m))
-	}
-	o.early = append(o.early, m)
-	return nil
-}
-
-// keyShare takes a peer owner's key-generation message.
-func (o *dataOwner) keyShare(ctx actor.Context, m *KeyShare) error {
-	from := o.fed.ownerIndex(m.Sender)
-	switch {
-	case from < 0 || from == o.idx:
-		return fmt.Errorf("key share from unknown sender %q", m.Sender)
-	case o.protector == nil || m.Round > o.keyRound:
-		return o.keep(m)
-	case m.Round < o.keyRound:
-		return fmt.Errorf("key share from %s for round %d at round %d", m.Sender, m.Round, o.keyRound)
-	case !o.flow.PeerShares || o.peerShares[m.Sender]:
-		return fmt.Errorf("unexpected key share from %s", m.Sender)
-	}
-	if err := o.protector.ReceiveSetup(crypto.Party(from), m.Payload); err != nil {
-		err = fmt.Errorf("key share from %s: %w", m.Sender, err)
-		if m.Round == 0 {
-			return o.ready(ctx, err)
-		}
-		return err
-	}
-	o.peerShares[m.Sender] = true
-	if m.Round == 0 {
-		return o.maybeReady(ctx)
-	}
-	return nil
-}
-
-func (o *dataOwner) collectiveKey(ctx actor.Context, m *CollectiveKey) error {
-	switch {
-	case o.protector == nil || m.Round > o.keyRound:
-		return o.keep(m)
-	case m.Round < o.keyRound || !o.needCollective:
-		return fmt.Errorf("unexpected collective key for round %d", m.Round)
-	}
-	if err := o.protector.ReceiveSetup(crypto.SecureWorker, m.Payload); err != nil {
-		err = fmt.Errorf("collective key: %w", err)
-		if m.Round == 0 {
-			return o.ready(ctx, err)
-		}
-		return err
-	}
-	o.needCollective = false
-	if m.Round == 0 {
-		return o.maybeReady(ctx)
-	}
-	o.protectPending(ctx)
-	return nil
-}
-
-// maybeReady reports readiness once key generation is complete.
-func (o *dataOwner) maybeReady(ctx actor.Context) error {
-	if o.needCollective || (o.flow.PeerShares && len(o.peerShares) < len(o.fed.Owners)-1) {
-		return nil
-	}
-	return o.ready(ctx, nil)
+	return nil // Ready once the keys are complete
 }
 
 // ready tells the model owner how set-up ended and returns err.
@@ -220,26 +130,23 @@ func (o *dataOwner) ready(ctx actor.Context, err error) error {
 }
 
 // trainRound trains the global model on the owner's shard and protects
-// and sends the result (once the round's keys are in, with Flow.RoundKeys).
-func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) {
-	rep := &OwnerReport{Round: m.Round, Sender: o.self.Name}
+// and sends the result (in schemes with round keys, once they are in).
+func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) error {
 	if err := o.checkGlobal(m); err != nil {
-		o.fed.Logger.Warn("data owner rejected a message", "owner", o.self.Name, "err", err)
-		return
+		return err
 	}
 	o.round, o.silent, o.pending = m.Round, Stay, nil
+	rep := &OwnerReport{Round: m.Round, Sender: o.self.Name}
 	var err error
-	if o.flow.RoundKeys {
-		o.needCollective = true
-		o.peerShares = map[string]bool{}
-		err = o.sendKeyShares(ctx, m.Round)
+	if o.keys != nil && o.keys.everyRound {
+		err = o.startKeys(ctx, m.Round)
 	}
 	if o.self.Drop != nil {
 		o.silent = o.self.Drop(int(m.Round))
 	}
 	if o.silent == BeforeSend {
 		o.fed.Logger.Debug("data owner drops out before sending", "owner", o.self.Name, "round", m.Round)
-		return
+		return nil
 	}
 	if err == nil {
 		start := time.Now()
@@ -249,16 +156,17 @@ func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) {
 	o.pending = rep
 	if err != nil {
 		o.fail(ctx, err)
-		return
+		return nil
 	}
 	o.protectPending(ctx)
+	return nil
 }
 
 // protectPending protects and sends the trained update, unless it still
-// waits for the round's collective key.
+// waits for the round's keys.
 func (o *dataOwner) protectPending(ctx actor.Context) {
 	rep := o.pending
-	if rep == nil || rep.Round != o.round || (o.flow.RoundKeys && o.needCollective) {
+	if rep == nil || rep.Round != o.round || (o.keys != nil && o.keys.everyRound && !o.keys.complete) {
 		return
 	}
 	o.pending = nil
@@ -295,7 +203,7 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 	}
 	// The report goes first: the updates reach the model owner only
 	// through a holder, so it arrives before the round can close.
-	o.send(ctx, ModelOwnerName, rep)
+	o.report(ctx, rep)
 	for _, a := range out {
 		o.send(ctx, a.to, a.u)
 	}
@@ -324,6 +232,13 @@ func (o *dataOwner) protect(round int32) ([]crypto.Message, error) {
 	return o.protector.Protect(o.params, weight)
 }
 
+// report sends rep to the model owner with the refusals recorded since
+// the last report.
+func (o *dataOwner) report(ctx actor.Context, rep *OwnerReport) {
+	rep.Rejected = o.rejected.take()
+	o.send(ctx, ModelOwnerName, rep)
+}
+
 // fail reports a failed round to the model owner.
 func (o *dataOwner) fail(ctx actor.Context, err error) {
 	rep := o.pending
@@ -333,24 +248,24 @@ func (o *dataOwner) fail(ctx actor.Context, err error) {
 	o.pending = nil
 	rep.Error = err.Error()
 	o.fed.Logger.Warn("data owner failed its round", "owner", o.self.Name, "round", rep.Round, "err", err)
-	o.send(ctx, ModelOwnerName, rep)
+	o.report(ctx, rep)
 }
 
 // checkGlobal validates a global model before training on it.
 func (o *dataOwner) checkGlobal(m *GlobalModel) error {
 	switch {
 	case o.protector == nil:
-		return errors.New("global model before set-up")
+		return reject(ReasonUnexpected, "global model before set-up")
 	case m.Round <= o.round:
-		return fmt.Errorf("global model for round %d after round %d", m.Round, o.round)
+		return reject(ReasonStale, "global model for round %d after round %d", m.Round, o.round)
 	case len(m.Weights) != o.fed.Model.NumParams():
-		return fmt.Errorf("global model has %d weights, want %d", len(m.Weights), o.fed.Model.NumParams())
+		return reject(ReasonMismatch, "global model has %d weights, want %d", len(m.Weights), o.fed.Model.NumParams())
 	case m.Epochs < 0 || int(m.Epochs) > o.fed.Train.Epochs:
-		return fmt.Errorf("global model asks for %d epochs, the federation agreed on %d", m.Epochs, o.fed.Train.Epochs)
+		return reject(ReasonOutOfRange, "global model asks for %d epochs, the federation agreed on %d", m.Epochs, o.fed.Train.Epochs)
 	}
 	for i, w := range m.Weights {
 		if math.IsNaN(w) || math.IsInf(w, 0) {
-			return fmt.Errorf("global model weight %d is %g", i, w)
+			return reject(ReasonOutOfRange, "global model weight %d is %g", i, w)
 		}
 	}
 	return nil
@@ -414,91 +329,6 @@ func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
 		}
 	}
 	return loss, nil
-}
-
-// holdShare keeps a share addressed to this owner until the secure worker
-// names the round's contributors.
-func (o *dataOwner) holdShare(m *ProtectedUpdate) error {
-	switch {
-	case o.holder == nil:
-		return fmt.Errorf("share from %s, but this owner holds no shares", m.Sender)
-	case o.fed.ownerIndex(m.Sender) < 0:
-		return fmt.Errorf("share from unknown sender %q", m.Sender)
-	case m.Round < o.round || m.Round > o.round+1:
-		return fmt.Errorf("share from %s for round %d, at round %d", m.Sender, m.Round, o.round)
-	}
-	byRound := o.shares[m.Round]
-	if byRound == nil {
-		byRound = map[string][]byte{}
-		o.shares[m.Round] = byRound
-	}
-	if _, dup := byRound[m.Sender]; dup {
-		return fmt.Errorf("duplicate share from %s for round %d", m.Sender, m.Round)
-	}
-	byRound[m.Sender] = m.Payload
-	return nil
-}
-
-// combine sums the shares of the round's contributors and sends the
-// partial to the model owner.
-func (o *dataOwner) combine(ctx actor.Context, m *CombineRequest) {
-	if o.holder == nil || (m.Round == o.round && o.silent != Stay) {
-		return
-	}
-	p := &Partial{Round: m.Round, Holder: o.self.Name, Contributors: m.Contributors}
-	start := time.Now()
-	var acc []byte
-	var err error
-	byRound := o.shares[m.Round]
-	for _, c := range m.Contributors {
-		share, ok := byRound[c]
-		if !ok {
-			err = fmt.Errorf("no share from %s", c)
-			break
-		}
-		if acc == nil {
-			acc = share
-		} else if acc, err = o.holder.Combine(acc, share); err != nil {
-			break
-		}
-	}
-	for r := range o.shares {
-		if r <= m.Round {
-			delete(o.shares, r)
-		}
-	}
-	p.CombineSeconds = time.Since(start).Seconds()
-	if err != nil {
-		p.Error = err.Error()
-	} else {
-		p.Payload = acc
-	}
-	o.send(ctx, ModelOwnerName, p)
-}
-
-// revealShare answers the secure worker's request for a reveal share.
-func (o *dataOwner) revealShare(ctx actor.Context, m *RevealRequest) error {
-	if o.protector == nil || m.Round != o.round {
-		return fmt.Errorf("reveal request for round %d at round %d", m.Round, o.round)
-	}
-	if o.silent != Stay {
-		return nil
-	}
-	ints := func(v []int32) []int {
-		out := make([]int, len(v))
-		for i, x := range v {
-			out[i] = int(x)
-		}
-		return out
-	}
-	start := time.Now()
-	share, err := o.protector.RevealShare(m.Aggregate, ints(m.Contributors), ints(m.Active))
-	if err != nil {
-		return fmt.Errorf("reveal share: %w", err)
-	}
-	o.send(ctx, SecureWorkerName, &RevealShare{Round: m.Round, Sender: o.self.Name, Payload: share,
-		Seconds: time.Since(start).Seconds(), Attempt: m.Attempt})
-	return nil
 }
 
 // partyName maps a crypto party to its actor's name.

@@ -225,7 +225,7 @@ func FuzzTreeWorkers(f *testing.F) {
 	fed.GroupSize = 2
 	node, sent := fuzzNode(f, fed)
 	e := node.env
-	root, group := newSecureWorker(e, -1), newSecureWorker(e, 0)
+	root, group := newSecureWorker(e), newGroupWorker(e, 0)
 	mo := &modelOwner{env: e, done: func(*Result, error) {}}
 	o := newDataOwner(e, 0)
 	deliver := func(a actor.Actor, m any) { a.Receive(fakeContext{msg: m}) }

@@ -1,8 +1,8 @@
 package actors
 
 import (
-	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -13,129 +13,150 @@ import (
 	"github.com/fedactor/fedactor/crypto"
 )
 
-// secureWorker is the secure worker's actor. It holds a crypto.Combiner,
-// which carries parameters and public keys only: it combines protected
-// updates it cannot read and forwards the aggregate to the model owner.
-// In an aggregation tree (see tree.go) the same type serves as a group
-// worker, which forwards its group's aggregate to the root instead.
+// secureWorker is the root secure worker's actor. It holds a
+// crypto.Combiner, which carries parameters and public keys only: it
+// combines protected updates it cannot read and forwards the aggregate to
+// the model owner. Each phase of a round is a behaviour of its own:
+//
+//	settingUp → idle → [keying: worker_keys.go] → collecting
+//	  → [revealing: worker_reveal.go] → idle → ...
+//
+// In an aggregation tree it collects its groups' aggregates (group.go)
+// instead of the owners' updates.
 type secureWorker struct {
 	*env
-	name     string // SecureWorkerName, or a group worker's name
-	parent   string // where the aggregate goes
+	behavior actor.Behavior
 	timers   *scheduler.TimerScheduler
-	flow     crypto.Flow // zero at a group worker: no keys, no reveal
+	cancel   scheduler.CancelFunc
 	combiner crypto.Combiner
+	keys     *workerKeys   // the key exchange, in KeyGen schemes
+	reveal   *workerReveal // reveal shares, in RevealSharing schemes
+	groups   [][]string    // an aggregation tree's groups; nil when flat
 	rejected rejectLog
-
-	// An aggregation tree: a group worker's members, or the root's groups.
-	members []string
-	groups  [][]string
-
-	// Key generation: at set-up (Flow.KeyGen, round 0) or at the start of
-	// every round (Flow.RoundKeys).
-	keyAcc  []byte
-	keyFrom map[string]bool
-	keyed   []string // owners in the round's collective key (Flow.RoundKeys)
+	early    early // messages of the next round, before its RoundStart
 
 	// The current round.
-	round    int32
-	phase    workerPhase
 	started  time.Time
 	deadline time.Duration
-	expected []string        // owners asked to contribute, in index order
-	got      map[string]bool // owners whose update is in acc
-	acc      []byte
-	early    []proto.Message // messages for the next round, before its RoundStart
-	combine  time.Duration
-	// The root of a tree: the groups whose aggregate is in, and their
-	// combine times.
-	groupFrom    map[string]bool
-	groupCombine map[string]float64
-	// Reveal shares (Flow.RevealShares).
-	partial    *Partial
-	candidates []string // owners that may still answer, in asking order
-	attempt    int32
-	asked      []string
-	revealAcc  []byte
-	revealFrom map[string]bool
-	cancel     scheduler.CancelFunc
-	// stragglers are the updates and reveal shares ("update/<owner>",
-	// "reveal/<owner>") a closed step did not get: one that comes later is
-	// late, not a replay.
-	stragglers stragglers
+	col      collection // flat: the owners' updates; tree: the groups' contributors
+	groupIn  map[string]float64
+	partial  *Partial // the round's aggregate, once collecting closed
 }
 
-type workerPhase int
-
-const (
-	idle workerPhase = iota
-	keying
-	collecting
-	revealing
-)
-
-// workerDeadline fires when a step's wait for data owners is over.
-type workerDeadline struct {
+// phaseDeadline ends the wait of a phase of a round (attempt: the reveal
+// request it ends).
+type phaseDeadline struct {
 	round   int32
-	phase   workerPhase
+	phase   string
 	attempt int32
 }
 
-// Receive implements actor.Actor.
+func newSecureWorker(e *env) *secureWorker {
+	w := &secureWorker{env: e, groups: e.fed.Groups(), rejected: rejectLog{party: SecureWorkerName}}
+	if kg, ok := e.fed.Scheme.(crypto.KeyGen); ok {
+		w.keys = &workerKeys{everyRound: kg.KeysEveryRound()}
+	}
+	if rs, ok := e.fed.Scheme.(crypto.RevealSharing); ok {
+		w.reveal = &workerReveal{}
+		w.reveal.threshold, w.reveal.fixed = rs.Quorum()
+	}
+	w.behavior.Become(w.settingUp)
+	return w
+}
+
+// Receive implements actor.Actor: the current phase's behaviour takes the
+// message, after the next round's messages are put aside.
 func (w *secureWorker) Receive(ctx actor.Context) {
+	if w.keepsForNextRound(ctx) {
+		return
+	}
+	w.behavior.Receive(ctx)
+}
+
+// settingUp takes the model owner's set-up.
+func (w *secureWorker) settingUp(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *Setup:
+		w.refuse(ctx, w.setup(ctx, m))
+	default:
+		w.anyPhase(ctx)
+	}
+}
+
+// idle waits, between rounds, for the next RoundStart.
+func (w *secureWorker) idle(ctx actor.Context) { w.anyPhase(ctx) }
+
+// collecting takes the round's protected updates (flat) or group
+// aggregates (tree) until every expected one is in or the deadline passes.
+func (w *secureWorker) collecting(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *ProtectedUpdate:
+		w.refuse(ctx, w.update(ctx, m))
+	case *Partial:
+		w.refuse(ctx, w.groupAggregate(ctx, m))
+	case *phaseDeadline:
+		if w.current(m, "collecting") {
+			w.closeCollecting(ctx)
+		}
+	default:
+		w.anyPhase(ctx)
+	}
+}
+
+// anyPhase takes what every phase takes the same way, and refuses a
+// message the current phase does not take with the reason that fits it.
+func (w *secureWorker) anyPhase(ctx actor.Context) {
 	var err error
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		w.timers = scheduler.NewTimerScheduler(ctx)
-		w.rejected.party = w.name
 	case *Setup:
-		err = w.setup(ctx, m)
-	case *KeyShare:
-		err = w.keyShare(ctx, m)
+		err = reject(ReasonDuplicate, "duplicate set-up")
 	case *RoundStart:
 		err = w.startRound(ctx, m)
 	case *ProtectedUpdate:
-		err = w.update(ctx, m)
-	case *Partial:
-		err = w.groupAggregate(ctx, m)
-	case *RevealShare:
-		err = w.revealShare(ctx, m)
-	case *workerDeadline:
-		if m.round == w.round && m.phase == w.phase && m.attempt == w.attempt {
-			w.closePhase(ctx)
+		if err = w.checkUpdate(m); err == nil {
+			err = reject(ReasonLate, "update from %s after the round's deadline", m.Sender)
 		}
+	case *Partial:
+		if err = w.checkGroupAggregate(m); err == nil {
+			err = reject(ReasonLate, "group aggregate from %s after the round's deadline", m.Holder)
+		}
+	case *KeyShare:
+		err = w.outOfKeying(m)
+	case *RevealShare:
+		err = w.outOfRevealing(m)
+	case *phaseDeadline: // of a phase already over
 	case *Stop:
 		w.stopTimer()
-		w.stop(w.name)
+		w.stop(SecureWorkerName)
 	case proto.Message:
-		err = reject(ReasonUnexpected, "%s takes no %s", w.name, kindOf(m))
+		err = reject(ReasonUnexpected, "the secure worker takes no %s", kindOf(m))
 	}
+	w.refuse(ctx, err)
+}
+
+// refuse records the message being handled as refused with err, if any.
+func (w *secureWorker) refuse(ctx actor.Context, err error) {
 	if err != nil {
-		w.rejected.add(w.env, w.round, ctx.Message().(proto.Message), err)
+		w.rejected.add(w.env, w.col.round, ctx.Message().(proto.Message), err)
 	}
 }
 
 func (w *secureWorker) setup(ctx actor.Context, m *Setup) error {
-	if w.combiner != nil {
-		return reject(ReasonDuplicate, "duplicate set-up")
-	}
 	var err error
 	if w.combiner, err = w.fed.Scheme.NewCombiner(m.Payload); err != nil {
 		return w.ready(ctx, fmt.Errorf("set-up: %w", err))
 	}
-	if w.members != nil {
-		return w.ready(ctx, nil) // keys and reveal shares stay with the root
+	if w.keys != nil && !w.keys.everyRound {
+		return w.startKeys(ctx) // ready once the collective key is out
 	}
-	w.flow = w.fed.Scheme.Flow()
-	if w.flow.KeyGen {
-		w.keyFrom = map[string]bool{}
-		return nil
-	}
+	w.behavior.Become(w.idle)
 	return w.ready(ctx, nil)
 }
 
 func (w *secureWorker) ready(ctx actor.Context, err error) error {
-	r := &Ready{Sender: w.name}
+	r := &Ready{Sender: SecureWorkerName}
 	if err != nil {
 		r.Error = err.Error()
 	}
@@ -143,161 +164,51 @@ func (w *secureWorker) ready(ctx actor.Context, err error) error {
 	return err
 }
 
-// keyShare folds one owner's key-generation share; with all of them in,
-// it sends the collective key to every owner.
-func (w *secureWorker) keyShare(ctx actor.Context, m *KeyShare) error {
-	if w.members != nil {
-		return reject(ReasonUnexpected, "%s takes no key shares", w.name)
-	}
-	if w.flow.RoundKeys && m.Round == w.round+1 && w.phase != keying {
-		return w.defer_(m)
-	}
-	switch {
-	case w.fed.ownerIndex(m.Sender) < 0:
-		return reject(ReasonUnknownSender, "key share from unknown sender %q", m.Sender)
-	case m.Round != w.round:
-		return roundCheck("key share", m.Round, w.round)
-	case w.keyFrom == nil:
-		return reject(ReasonLate, "key share from %s after the key step closed", m.Sender)
-	case w.flow.RoundKeys && !slices.Contains(w.expected, m.Sender):
-		return reject(ReasonUnknownSender, "key share from %s, not a participant of round %d", m.Sender, m.Round)
-	case w.keyFrom[m.Sender]:
-		return reject(ReasonDuplicate, "duplicate key share from %s", m.Sender)
-	}
-	acc, err := fold(w.combiner, w.keyAcc, m.Payload)
-	if err != nil {
-		return fmt.Errorf("key share from %s: %w", m.Sender, err)
-	}
-	w.keyAcc = acc
-	w.keyFrom[m.Sender] = true
-	want := len(w.fed.Owners)
-	if w.flow.RoundKeys {
-		want = len(w.expected)
-	}
-	if len(w.keyFrom) == want {
-		w.closeKeys(ctx)
-	}
-	return nil
-}
-
-// closeKeys turns the key shares into the collective key and sends it to
-// the owners that took part; at set-up it reports readiness.
-func (w *secureWorker) closeKeys(ctx actor.Context) {
-	setup := w.round == 0
-	keyed := make([]string, 0, len(w.keyFrom))
-	for _, o := range w.fed.Owners {
-		if w.keyFrom[o.Name] {
-			keyed = append(keyed, o.Name)
-		}
-	}
-	ck, err := []byte(nil), error(nil)
-	if len(keyed) == 0 {
-		err = errors.New("no data owner sent a key share")
-	} else {
-		ck, err = w.combiner.CollectiveKey(w.keyAcc)
-	}
-	w.keyFrom, w.keyAcc = nil, nil
-	if setup {
-		if err == nil {
-			for _, n := range keyed {
-				w.send(ctx, n, &CollectiveKey{Payload: ck})
-			}
-		}
-		_ = w.ready(ctx, err)
-		return
-	}
-	w.stopTimer()
-	if err != nil {
-		w.phase = idle
-		w.partial = &Partial{Round: w.round, Holder: w.name, Late: w.expected, Error: "round keys: " + err.Error()}
-		w.forward(ctx)
-		return
-	}
-	w.keyed = keyed
-	for _, n := range keyed {
-		w.send(ctx, n, &CollectiveKey{Payload: ck, Round: w.round})
-	}
-	w.collect(ctx)
-}
-
+// startRound opens a round: with round keys its key exchange, else the
+// collection of updates. Then it takes the messages of the round that
+// came before it.
 func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
-	if w.combiner == nil || m.Round <= w.round {
-		return reject(ReasonStale, "round start %d at round %d", m.Round, w.round)
-	}
-	for _, name := range m.Owners {
-		if w.fed.ownerIndex(name) < 0 {
-			return reject(ReasonUnknownSender, "round start names unknown owner %q", name)
-		}
+	if err := w.fed.checkRoundStart(m, w.combiner != nil && (w.keys == nil || w.keys.everyRound || w.keys.done), w.col.round); err != nil {
+		return err
 	}
 	w.stopTimer()
-	w.round, w.attempt = m.Round, 0
 	w.started, w.deadline = time.Now(), time.Duration(m.DeadlineMs)*time.Millisecond
-	w.expected = slices.Clone(m.Owners)
-	if w.members != nil {
-		w.expected = slices.DeleteFunc(w.expected, func(n string) bool { return !slices.Contains(w.members, n) })
-	}
-	w.got = map[string]bool{}
-	w.groupFrom, w.groupCombine = map[string]bool{}, map[string]float64{}
-	w.acc, w.combine, w.partial, w.keyed = nil, 0, nil, w.expected
-	if w.flow.RoundKeys {
-		w.phase = keying
-		w.keyFrom, w.keyAcc = map[string]bool{}, nil
-		w.cancel = w.timers.SendOnce(min(w.fed.grace(), w.deadline), ctx.Self(), &workerDeadline{round: m.Round, phase: keying})
+	w.col.start(m.Round, slices.Clone(m.Owners))
+	w.groupIn, w.partial = map[string]float64{}, nil
+	if w.keys != nil && w.keys.everyRound {
+		w.startKeys(ctx)
 	} else {
 		w.collect(ctx)
 	}
-	early := w.early
-	w.early = nil
-	for _, msg := range early {
-		var err error
-		switch e := msg.(type) {
-		case *KeyShare:
-			err = w.keyShare(ctx, e)
-		case *ProtectedUpdate:
-			err = w.update(ctx, e)
-		case *Partial:
-			err = w.groupAggregate(ctx, e)
-		}
-		if err != nil {
-			w.rejected.add(w.env, w.round, msg, err)
-		}
+	for _, e := range w.early.take() {
+		w.Receive(childContext{ctx, e})
 	}
 	return nil
 }
 
-// collect opens the round's wait for protected updates, until the
-// round's deadline (at the root of a tree, for group aggregates, a grace
-// period longer).
+// collect opens the round's wait for protected updates, until the round's
+// deadline (at the root of a tree, for group aggregates, a grace period
+// longer).
 func (w *secureWorker) collect(ctx actor.Context) {
-	w.phase = collecting
+	w.behavior.Become(w.collecting)
 	wait := w.deadline
 	if w.groups != nil {
 		wait += w.fed.grace()
 	}
-	left := max(wait-time.Since(w.started), 0)
-	w.cancel = w.timers.SendOnce(left, ctx.Self(), &workerDeadline{round: w.round, phase: collecting})
+	w.after(ctx, wait-time.Since(w.started), "collecting")
 	if w.complete() {
-		w.closePhase(ctx)
+		w.closeCollecting(ctx)
 	}
 }
 
 // complete reports whether every owner the round waits for is in (at the
 // root of a tree, or every group has answered).
 func (w *secureWorker) complete() bool {
-	return len(w.got) == len(w.keyed) || (w.groups != nil && len(w.groupFrom) == len(w.groups))
+	return w.col.complete() || (w.groups != nil && len(w.groupIn) == len(w.groups))
 }
 
-// defer_ keeps a message of the next round until its RoundStart arrives.
-func (w *secureWorker) defer_(m proto.Message) error {
-	if len(w.early) >= 2*len(w.fed.Owners) {
-		return reject(ReasonFuture, "%s for round %d at round %d: too many early messages", kindOf(m), w.round+1, w.round)
-	}
-	w.early = append(w.early, m)
-	return nil
-}
-
-// update folds one protected update into the round's aggregate.
-func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
+// checkUpdate validates an owner's protected update for this round.
+func (w *secureWorker) checkUpdate(m *ProtectedUpdate) error {
 	switch {
 	case w.combiner == nil:
 		return reject(ReasonUnexpected, "update from %q before set-up", m.Sender)
@@ -305,208 +216,187 @@ func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 		return reject(ReasonUnknownSender, "update from unknown sender %q", m.Sender)
 	case w.groups != nil:
 		return reject(ReasonUnexpected, "update from %s: in an aggregation tree the root takes group aggregates", m.Sender)
-	case w.members != nil && !slices.Contains(w.members, m.Sender):
-		return reject(ReasonUnknownSender, "update from %s, not a member of the group of %s", m.Sender, w.name)
-	case m.Round == w.round+1:
-		return w.defer_(m) // its RoundStart is on the way
-	case w.stragglers.late("update/"+m.Sender, m.Round):
-		return reject(ReasonLate, "update from %s after round %d closed", m.Sender, m.Round)
-	case m.Round != w.round:
-		return roundCheck("update", m.Round, w.round)
-	case !slices.Contains(w.expected, m.Sender) || !slices.Contains(w.keyed, m.Sender):
-		return reject(ReasonUnknownSender, "update from %s, not a participant of round %d", m.Sender, m.Round)
 	}
-	// The payload is checked on its own before anything else is said of
-	// it, so that a forged message is blamed for what it is.
-	if err := w.combiner.Check(m.Payload, 1); err != nil {
+	return w.col.check(w.combiner, m)
+}
+
+// update folds one protected update into the round's aggregate.
+func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
+	if err := w.checkUpdate(m); err != nil {
+		return err
+	}
+	if err := w.col.add(w.combiner, m.Payload, m.Sender); err != nil {
 		return fmt.Errorf("update from %s: %w", m.Sender, err)
 	}
-	switch {
-	case w.got[m.Sender]:
-		return reject(ReasonDuplicate, "duplicate update from %s in round %d", m.Sender, m.Round)
-	case w.phase == keying:
-		return reject(ReasonUnexpected, "update from %s before the round's keys", m.Sender)
-	case w.phase != collecting:
-		return reject(ReasonLate, "update from %s after the round's deadline", m.Sender)
-	}
-	start := time.Now()
-	acc, err := fold(w.combiner, w.acc, m.Payload)
-	w.combine += time.Since(start)
-	if err != nil {
-		return fmt.Errorf("update from %s: %w", m.Sender, err)
-	}
-	w.acc = acc
-	w.got[m.Sender] = true
 	if w.complete() {
-		w.closePhase(ctx)
+		w.closeCollecting(ctx)
 	}
 	return nil
 }
 
-// closePhase ends the current step: after key generation it sends the
-// round's keys; after collecting it fixes the contributors and either asks
-// for reveal shares or forwards the aggregate; after revealing it forwards
-// the aggregate with the combined reveal share, or asks again.
-func (w *secureWorker) closePhase(ctx actor.Context) {
-	w.stopTimer()
-	switch w.phase {
-	case keying:
-		w.closeKeys(ctx)
-		return
-	case revealing:
-		w.closeReveal(ctx)
-		return
+// checkGroupAggregate validates a group worker's aggregate for this round.
+func (w *secureWorker) checkGroupAggregate(m *Partial) error {
+	g := w.fed.groupIndex(m.Holder)
+	switch {
+	case w.groups == nil:
+		return reject(ReasonUnexpected, "the secure worker of flat aggregation takes no Partial")
+	case w.combiner == nil:
+		return reject(ReasonUnexpected, "group aggregate from %q before set-up", m.Holder)
+	case g < 0:
+		return reject(ReasonUnknownSender, "group aggregate from %q, not a group worker", m.Holder)
+	case w.col.stragglers.late("group/"+m.Holder, m.Round):
+		return reject(ReasonLate, "group aggregate from %s after round %d closed", m.Holder, m.Round)
+	case m.Round != w.col.round:
+		return roundCheck("group aggregate", m.Round, w.col.round)
+	case m.Error != "" || len(m.RevealShare) > 0 || len(m.GroupCombineSeconds) > 0:
+		return reject(ReasonMalformed, "group aggregate from %s has fields a group worker does not send", m.Holder)
+	case math.IsNaN(m.CombineSeconds) || math.IsInf(m.CombineSeconds, 0) || m.CombineSeconds < 0:
+		return reject(ReasonOutOfRange, "group aggregate from %s: combine time %g", m.Holder, m.CombineSeconds)
 	}
-	w.phase = idle
-	p := &Partial{Round: w.round, Holder: w.name, Payload: w.acc}
-	for _, name := range w.expected {
-		if w.got[name] {
-			p.Contributors = append(p.Contributors, name)
-		} else {
-			p.Late = append(p.Late, name)
+	for i, c := range m.Contributors {
+		switch {
+		case !slices.Contains(w.groups[g], c):
+			return reject(ReasonUnknownSender, "group aggregate from %s names %q, not a member of its group", m.Holder, c)
+		case slices.Contains(m.Contributors[:i], c):
+			return reject(ReasonDuplicate, "group aggregate from %s names %s twice", m.Holder, c)
+		case !slices.Contains(w.col.expected, c) || !slices.Contains(w.col.keyed, c):
+			return reject(ReasonUnknownSender, "group aggregate from %s names %s, not a participant of round %d", m.Holder, c, m.Round)
 		}
 	}
-	w.partial = p
-	if w.members != nil {
-		w.forward(ctx) // to the root, even with no contributors
-		return
+	// The payload is checked on its own before anything else is said of
+	// it, as an update's is.
+	if len(m.Contributors) == 0 {
+		if len(m.Payload) > 0 {
+			return reject(ReasonMalformed, "group aggregate from %s has a payload but no contributors", m.Holder)
+		}
+	} else if err := w.combiner.Check(m.Payload, len(m.Contributors)); err != nil {
+		return fmt.Errorf("group aggregate from %s: %w", m.Holder, err)
 	}
+	switch {
+	case w.groupAnswered(m.Holder):
+		return reject(ReasonDuplicate, "duplicate group aggregate from %s in round %d", m.Holder, m.Round)
+	case slices.ContainsFunc(m.Contributors, func(c string) bool { return w.col.got[c] }):
+		return reject(ReasonDuplicate, "group aggregate from %s names an owner already counted", m.Holder)
+	}
+	return nil
+}
+
+// groupAggregate folds a group worker's aggregate into the round's (the
+// root of an aggregation tree).
+func (w *secureWorker) groupAggregate(ctx actor.Context, m *Partial) error {
+	if err := w.checkGroupAggregate(m); err != nil {
+		return err
+	}
+	if len(m.Contributors) > 0 {
+		if err := w.col.add(w.combiner, m.Payload, m.Contributors...); err != nil {
+			return fmt.Errorf("group aggregate from %s: %w", m.Holder, err)
+		}
+	}
+	w.groupIn[m.Holder] = m.CombineSeconds
+	// Its refusals join the root's, through the root's bounded log.
+	for _, r := range m.Rejected {
+		if r != nil {
+			w.rejected.record(&Rejection{Party: m.Holder, Sender: r.Sender, Kind: r.Kind, Reason: r.Reason, Detail: r.Detail, Count: r.Count})
+		}
+	}
+	if w.complete() {
+		w.closeCollecting(ctx)
+	}
+	return nil
+}
+
+// groupAnswered reports whether group worker n's aggregate is in.
+func (w *secureWorker) groupAnswered(n string) bool {
+	_, in := w.groupIn[n]
+	return in
+}
+
+// closeCollecting fixes the contributors; then, in Holding schemes, it
+// asks the holding owners to combine theirs, and it either asks for
+// reveal shares or forwards the aggregate.
+func (w *secureWorker) closeCollecting(ctx actor.Context) {
+	w.stopTimer()
+	w.behavior.Become(w.idle)
+	w.partial = w.col.close(SecureWorkerName)
+	for i := range w.groups {
+		if n := GroupWorkerName(i); !w.groupAnswered(n) {
+			w.col.stragglers["group/"+n] = w.col.round
+		}
+	}
+	p := w.partial
 	if len(p.Contributors) == 0 {
 		p.Error = "no data owner contributed"
 		w.forward(ctx)
 		return
 	}
-	if w.flow.HoldingOwners > 0 {
-		req := &CombineRequest{Round: w.round, Contributors: p.Contributors}
-		for _, o := range w.fed.holdingOwners() {
-			w.send(ctx, o.Name, req)
-		}
+	for _, o := range w.fed.holdingOwners() {
+		w.send(ctx, o.Name, &CombineRequest{Round: p.Round, Contributors: p.Contributors})
 	}
-	if !w.flow.RevealShares {
-		w.forward(ctx)
+	if w.reveal != nil {
+		w.askRevealShares(ctx)
 		return
 	}
-	// Contributors first: they were alive a moment ago.
-	w.candidates = slices.Clone(p.Contributors)
-	for _, n := range w.keyed {
-		if !slices.Contains(w.candidates, n) {
-			w.candidates = append(w.candidates, n)
-		}
-	}
-	w.askRevealShares(ctx)
+	w.forward(ctx)
 }
 
-// askRevealShares asks candidates for reveal shares: with Flow.AnyReveal
-// all of them, else exactly Threshold of them, whose set fixes the shares.
-func (w *secureWorker) askRevealShares(ctx actor.Context) {
-	if len(w.candidates) < w.flow.Threshold {
-		w.partial.Error = fmt.Sprintf("%v: %d owners can answer, threshold %d", crypto.ErrTooFewShares, len(w.candidates), w.flow.Threshold)
-		w.partial.Payload = nil
-		w.forward(ctx)
-		return
-	}
-	w.asked = slices.Clone(w.candidates)
-	if !w.flow.AnyReveal {
-		w.asked = w.asked[:w.flow.Threshold]
-	}
-	w.attempt++
-	req := &RevealRequest{Round: w.round, Aggregate: w.acc, Attempt: w.attempt}
-	for _, n := range w.asked {
-		req.Active = append(req.Active, int32(w.fed.ownerIndex(n)))
-	}
-	slices.Sort(req.Active)
-	for _, n := range w.partial.Contributors {
-		req.Contributors = append(req.Contributors, int32(w.fed.ownerIndex(n)))
-	}
-	w.revealAcc, w.revealFrom = nil, map[string]bool{}
-	w.phase = revealing
-	for _, n := range w.asked {
-		w.send(ctx, n, req)
-	}
-	w.cancel = w.timers.SendOnce(w.fed.revealDeadline(), ctx.Self(), &workerDeadline{round: w.round, phase: revealing, attempt: w.attempt})
-}
-
-// closeReveal forwards the aggregate once enough reveal shares are in;
-// otherwise, with a fixed active set, it asks again without the owners
-// that did not answer.
-func (w *secureWorker) closeReveal(ctx actor.Context) {
-	w.phase = idle
-	if len(w.revealFrom) >= w.flow.Threshold && (w.flow.AnyReveal || len(w.revealFrom) == len(w.asked)) {
-		w.partial.RevealShare = w.revealAcc
-		w.forward(ctx)
-		return
-	}
-	var silent []string
-	for _, n := range w.asked {
-		if !w.revealFrom[n] {
-			silent = append(silent, n)
-		}
-	}
-	w.fed.Logger.Debug("owners did not send reveal shares", "round", w.round, "attempt", w.attempt, "silent", silent)
-	w.candidates = slices.DeleteFunc(w.candidates, func(n string) bool { return slices.Contains(silent, n) })
-	if w.flow.AnyReveal {
-		w.candidates = nil // asking the same owners again cannot help
-	}
-	w.askRevealShares(ctx)
-}
-
-func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
-	switch {
-	case w.members != nil:
-		return reject(ReasonUnexpected, "%s takes no reveal shares", w.name)
-	case w.fed.ownerIndex(m.Sender) < 0:
-		return reject(ReasonUnknownSender, "reveal share from unknown sender %q", m.Sender)
-	case w.stragglers.late("reveal/"+m.Sender, m.Round):
-		return reject(ReasonLate, "reveal share from %s after round %d closed", m.Sender, m.Round)
-	case m.Round != w.round:
-		return roundCheck("reveal share", m.Round, w.round)
-	case !slices.Contains(w.asked, m.Sender) || m.Attempt > w.attempt || m.Attempt < 1:
-		return reject(ReasonUnknownSender, "reveal share from %s, not asked (attempt %d)", m.Sender, m.Attempt)
-	case m.Attempt < w.attempt || w.phase != revealing:
-		return reject(ReasonLate, "reveal share from %s for a closed request", m.Sender)
-	case w.revealFrom[m.Sender]:
-		return reject(ReasonDuplicate, "duplicate reveal share from %s", m.Sender)
-	}
-	start := time.Now()
-	acc, err := fold(w.combiner, w.revealAcc, m.Payload)
-	w.combine += time.Since(start)
-	if err != nil {
-		return fmt.Errorf("reveal share from %s: %w", m.Sender, err)
-	}
-	w.revealAcc = acc
-	w.revealFrom[m.Sender] = true
-	if len(w.revealFrom) == len(w.asked) || (w.flow.AnyReveal && len(w.revealFrom) >= w.flow.Threshold) {
-		w.closePhase(ctx)
-	}
-	return nil
-}
-
-// forward sends the round's partial to the model owner (from a group
-// worker, to the root).
+// forward sends the round's aggregate to the model owner, with the
+// refusals of the round.
 func (w *secureWorker) forward(ctx actor.Context) {
-	w.stragglers = stragglers{}
-	for _, n := range w.expected {
-		if !w.got[n] {
-			w.stragglers["update/"+n] = w.round
-		}
-	}
-	for _, n := range w.asked {
-		if !w.revealFrom[n] {
-			w.stragglers["reveal/"+n] = w.round
-		}
-	}
-	for i := range w.groups {
-		if n := GroupWorkerName(i); !w.groupFrom[n] {
-			w.stragglers["group/"+n] = w.round
-		}
-	}
-	w.partial.CombineSeconds = w.combine.Seconds()
+	w.stopTimer()
+	w.behavior.Become(w.idle)
+	w.revealStragglers()
+	p := w.partial
+	p.CombineSeconds = w.col.combine.Seconds()
 	if w.groups != nil {
-		w.partial.GroupCombineSeconds = w.groupCombine
+		p.GroupCombineSeconds = w.groupIn
 	}
-	w.partial.Rejected = w.rejected.take()
-	w.send(ctx, w.parent, w.partial)
-	w.acc, w.revealAcc = nil, nil
+	p.Rejected = w.rejected.take()
+	w.send(ctx, ModelOwnerName, p)
+}
+
+// keepsForNextRound puts aside an owner's or group worker's message of the
+// next round, whose RoundStart is on the way, and reports whether it did.
+func (w *secureWorker) keepsForNextRound(ctx actor.Context) bool {
+	var round int32
+	switch m := ctx.Message().(type) {
+	case *ProtectedUpdate:
+		round = m.Round
+		if w.fed.ownerIndex(m.Sender) < 0 {
+			return false
+		}
+	case *KeyShare:
+		round = m.Round
+		if w.fed.ownerIndex(m.Sender) < 0 || w.keys == nil || !w.keys.everyRound {
+			return false
+		}
+	case *Partial:
+		round = m.Round
+		if w.fed.groupIndex(m.Holder) < 0 {
+			return false
+		}
+	default:
+		return false
+	}
+	if w.combiner == nil || round != w.col.round+1 {
+		return false
+	}
+	w.refuse(ctx, w.early.keep(ctx.Message().(proto.Message), 2*len(w.fed.Owners)))
+	return true
+}
+
+// after has the current phase end in d (at once if d <= 0).
+func (w *secureWorker) after(ctx actor.Context, d time.Duration, phase string) {
+	var attempt int32
+	if w.reveal != nil {
+		attempt = w.reveal.attempt
+	}
+	w.stopTimer()
+	w.cancel = w.timers.SendOnce(max(d, 0), ctx.Self(), &phaseDeadline{round: w.col.round, phase: phase, attempt: attempt})
+}
+
+// current reports whether d is the deadline of the phase under way.
+func (w *secureWorker) current(d *phaseDeadline, phase string) bool {
+	return d.round == w.col.round && d.phase == phase && (w.reveal == nil || d.attempt == w.reveal.attempt)
 }
 
 func (w *secureWorker) stopTimer() {
@@ -516,10 +406,10 @@ func (w *secureWorker) stopTimer() {
 	}
 }
 
-// fold returns p when acc is nil and c.Combine(acc, p) otherwise.
-func fold(c crypto.Combiner, acc, p []byte) ([]byte, error) {
-	if acc == nil {
-		return p, nil
-	}
-	return c.Combine(acc, p)
+// childContext hands a held message to Receive as if it had just arrived.
+type childContext struct {
+	actor.Context
+	msg proto.Message
 }
+
+func (c childContext) Message() any { return c.msg }

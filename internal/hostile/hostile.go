@@ -9,7 +9,6 @@ package hostile
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -33,7 +32,7 @@ type Attack struct {
 // Kit makes attacks against a federation of the scheme called name with
 // configuration cfg.
 type Kit struct {
-	name string
+	info crypto.Info
 	cfg  crypto.Config
 	// Foreign payloads: from another session, other parameters and another length.
 	otherKeys, otherParams, otherLen []byte
@@ -41,24 +40,15 @@ type Kit struct {
 
 // NewKit prepares the foreign payloads the attacks need.
 func NewKit(name string, cfg crypto.Config) (*Kit, error) {
-	k := &Kit{name: name, cfg: cfg}
-	var err error
+	info, err := crypto.Describe(name)
+	if err != nil {
+		return nil, fmt.Errorf("hostile: %w", err)
+	}
+	k := &Kit{info: info, cfg: cfg}
 	if k.otherKeys, err = protect(name, cfg); err != nil {
 		return nil, fmt.Errorf("hostile: other session: %w", err)
 	}
-	other := cfg
-	switch name {
-	case "ckks", "ckks-threshold":
-		other.Params = "logN14"
-		if cfg.Params == "logN14" || cfg.Params == "14" {
-			other.Params = "logN13"
-		}
-	case "paillier":
-		other.FixedPoint = crypto.FixedPoint{FracBits: 24, MaxAbs: 1 << 20}
-	default:
-		other.FixedPoint = crypto.FixedPoint{FracBits: 24, MaxAbs: 1 << 20}
-	}
-	if k.otherParams, err = protect(name, other); err != nil {
+	if k.otherParams, err = protect(name, crypto.Mismatched(name, cfg)); err != nil {
 		return nil, fmt.Errorf("hostile: other parameters: %w", err)
 	}
 	longer := cfg
@@ -68,10 +58,6 @@ func NewKit(name string, cfg crypto.Config) (*Kit, error) {
 	}
 	return k, nil
 }
-
-// keyed reports whether the scheme's payloads are bound to keys: plain
-// and ss have none, so another session's payload is a valid one.
-func (k *Kit) keyed() bool { return k.name != "plain" && k.name != "ss" }
 
 // protect returns one protected update made in a fresh session of name
 // with cfg: a payload the federation's parties have never seen keys for.
@@ -86,7 +72,7 @@ func protect(name string, cfg crypto.Config) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f := s.Flow(); f.KeyGen || f.RoundKeys {
+	if _, ok := s.(crypto.KeyGen); ok {
 		return rev.Setup(), nil
 	}
 	p, err := s.NewProtector(0, rev.Setup(), rand.Reader)
@@ -105,17 +91,21 @@ func protect(name string, cfg crypto.Config) ([]byte, error) {
 	return nil, fmt.Errorf("%s sends nothing to the secure worker", name)
 }
 
-// plainPayload returns a plain update payload of cfg.Len values, with
-// value i set to x and weight 1, stamped like one from the federation
-// (template is an honest plain payload).
-func plainPayload(template []byte, i int, x float64) []byte {
-	p := append([]byte(nil), template...)
-	const header = 17
-	if len(p) < header+8*(i+1) {
-		return p
+// outOfRange returns the attacks a payload in the clear makes possible:
+// values no Protector would send (NaN, an infinity, an absurd norm) in a
+// copy of honest, each made into an attack by make. Schemes that hide the
+// values get none.
+func outOfRange(honest []byte, make func(name string, payload []byte) Attack) []Attack {
+	var out []Attack
+	for _, v := range []struct {
+		name string
+		x    float64
+	}{{"nan", math.NaN()}, {"inf", math.Inf(-1)}, {"norm", 1e9}} {
+		if p, err := crypto.WithPlainValue(honest, 0, v.x); err == nil {
+			out = append(out, make(v.name, p))
+		}
 	}
-	binary.LittleEndian.PutUint64(p[header+8*i:], math.Float64bits(x))
-	return p
+	return out
 }
 
 // Updates returns the attacks on the secure worker called to (the root,
@@ -138,17 +128,12 @@ func (k *Kit) Updates(to string, honest, replay *actors.ProtectedUpdate) []Attac
 		{"duplicate", to, []string{actors.ReasonDuplicate}, proto.Clone(honest)},
 		{"unknown-sender", to, []string{actors.ReasonUnknownSender}, u("mallory", r, honest.Payload)},
 	}
-	if k.keyed() {
+	if k.info.Keyed {
 		a = append(a, Attack{"wrong-keys", to, []string{actors.ReasonMismatch}, u(s, r, k.otherKeys)})
 	}
-	if k.name == "plain" {
-		bad := []string{actors.ReasonOutOfRange, actors.ReasonMalformed}
-		a = append(a,
-			Attack{"nan", to, bad, u(s, r, plainPayload(honest.Payload, 0, math.NaN()))},
-			Attack{"inf", to, bad, u(s, r, plainPayload(honest.Payload, 0, math.Inf(-1)))},
-			Attack{"norm", to, bad, u(s, r, plainPayload(honest.Payload, 0, 1e9))})
-	}
-	return a
+	return append(a, outOfRange(honest.Payload, func(name string, payload []byte) Attack {
+		return Attack{name, to, []string{actors.ReasonOutOfRange, actors.ReasonMalformed}, u(s, r, payload)}
+	})...)
 }
 
 // Partials returns the attacks on the model owner for the round of
@@ -171,14 +156,10 @@ func (k *Kit) Partials(honest *actors.ProtectedUpdate, replay *actors.Partial, r
 		{"duplicate", to, []string{actors.ReasonDuplicate}, proto.Clone(report)},
 		{"unknown-sender", to, []string{actors.ReasonUnknownSender}, p("mallory", r, honest.Payload)},
 	}
-	if k.keyed() {
+	if k.info.Keyed {
 		a = append(a, Attack{"wrong-keys", to, []string{actors.ReasonMismatch}, p(sw, r, k.otherKeys)})
 	}
-	if k.name == "plain" {
-		bad := []string{actors.ReasonOutOfRange, actors.ReasonMalformed}
-		a = append(a,
-			Attack{"nan", to, bad, p(sw, r, plainPayload(honest.Payload, 0, math.NaN()))},
-			Attack{"norm", to, bad, p(sw, r, plainPayload(honest.Payload, 0, 1e9))})
-	}
-	return a
+	return append(a, outOfRange(honest.Payload, func(name string, payload []byte) Attack {
+		return Attack{name, to, []string{actors.ReasonOutOfRange, actors.ReasonMalformed}, p(sw, r, payload)}
+	})...)
 }
