@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/internal/results"
 )
 
@@ -204,4 +205,38 @@ func (v *Floats) UnmarshalJSON(data []byte) error {
 	}
 	*v = out
 	return nil
+}
+
+// resume restores the global model, round and metrics from the checkpoint.
+func (mo *modelOwner) resume() error {
+	f := mo.fed
+	c, err := LoadCheckpoint(f.checkpointPath(ModelOwnerName), len(mo.global))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if c.Run != f.runFingerprint() {
+		return fmt.Errorf("resume: the checkpoint in %s belongs to another run (other scheme, owners, model, seed or rounds)", f.Checkpoint)
+	}
+	if st, ok := f.Strategy.(policy.Stateful); ok {
+		if err := st.SetState(c.Strategy); err != nil {
+			return fmt.Errorf("resume: strategy state: %w", err)
+		}
+	}
+	if err := mo.eval.SetParams(c.Global); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	mo.global, mo.round, mo.result.Rounds = c.Global, int32(c.Round), c.Rounds
+	f.Logger.Info("resuming", "after_round", c.Round, "checkpoint", f.Checkpoint)
+	return nil
+}
+
+// checkpoint saves the state after the round just recorded.
+func (mo *modelOwner) checkpoint() error {
+	f := mo.fed
+	c := Checkpoint{Version: checkpointVersion, Run: f.runFingerprint(), Round: int(mo.round), Global: mo.global,
+		SetupSeconds: mo.result.SetupSeconds, Rounds: mo.result.Rounds}
+	if st, ok := f.Strategy.(policy.Stateful); ok {
+		c.Strategy = st.State(nil)
+	}
+	return writeJSON(f.checkpointPath(ModelOwnerName), c)
 }

@@ -1,5 +1,10 @@
 package actors
 
+import (
+	"math"
+	"slices"
+)
+
 // PartyTimes is the time one party spent in each step of a round, in
 // seconds. Steps a party does not take stay zero.
 type PartyTimes struct {
@@ -43,10 +48,66 @@ type RoundMetrics struct {
 	// Epsilon is the ε of (ε, δ)-DP spent by the rounds so far, with
 	// Federation.Privacy; 0 without.
 	Epsilon float64 `json:",omitempty"`
-	// Rejected records every message the secure workers or the model
-	// owner refused this round (see CountRejected).
+	// Rejected records every message a party refused this round: the
+	// secure workers, the model owner and, from their reports, the data
+	// owners (see CountRejected).
 	Rejected []*Rejection
 	// Err is set when the round produced no aggregate; the global model
 	// is then left unchanged.
 	Err string
+}
+
+// collectTimes fills in the owners' and holders' times and the dropped list.
+func (mo *modelOwner) collectTimes(rm *RoundMetrics) {
+	var n int
+	var trainLoss float64
+	for _, o := range mo.fed.Owners {
+		r := mo.reports[o.Name]
+		if r == nil || r.Error != "" || !slices.Contains(rm.Contributors, o.Name) {
+			rm.Dropped = append(rm.Dropped, o.Name)
+		}
+		if r == nil {
+			continue
+		}
+		mo.addTimes(rm, o.Name, PartyTimes{Train: r.TrainSeconds, Protect: r.ProtectSeconds})
+		if r.Error == "" && !math.IsNaN(r.TrainLoss) && !math.IsInf(r.TrainLoss, 0) {
+			if rm.OwnerLoss == nil {
+				rm.OwnerLoss = map[string]float64{}
+			}
+			rm.OwnerLoss[o.Name] = r.TrainLoss
+		}
+		if slices.Contains(rm.Contributors, o.Name) {
+			n++
+			rm.Train += r.TrainSeconds
+			rm.Protect += r.ProtectSeconds
+			trainLoss += r.TrainLoss
+		}
+	}
+	if n > 0 {
+		rm.Train /= float64(n)
+		rm.Protect /= float64(n)
+		rm.TrainLoss = trainLoss / float64(n)
+	}
+	for h, p := range mo.partials {
+		mo.addTimes(rm, h, PartyTimes{Combine: p.CombineSeconds})
+		var slowest float64 // the slowest group worker's, before the root's
+		for g, s := range p.GroupCombineSeconds {
+			if h != SecureWorkerName || mo.fed.groupIndex(g) < 0 || math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+				continue // only the root reports group workers' times
+			}
+			mo.addTimes(rm, g, PartyTimes{Combine: s})
+			slowest = max(slowest, s)
+		}
+		rm.Combine = max(rm.Combine, slowest+p.CombineSeconds)
+	}
+}
+
+func (mo *modelOwner) addTimes(rm *RoundMetrics, party string, t PartyTimes) {
+	p := rm.Parties[party]
+	p.Train += t.Train
+	p.Protect += t.Protect
+	p.Combine += t.Combine
+	p.Reveal += t.Reveal
+	p.Evaluate += t.Evaluate
+	rm.Parties[party] = p
 }

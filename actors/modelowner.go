@@ -13,7 +13,6 @@ import (
 	"github.com/asynkron/protoactor-go/scheduler"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/nn"
 )
@@ -152,40 +151,6 @@ func (mo *modelOwner) startSetup(ctx actor.Context) {
 		mo.send(ctx, n, s)
 	}
 	mo.cancel = mo.timers.SendOnce(f.roundDeadline(), ctx.Self(), &setupDeadline{})
-}
-
-// resume restores the global model, round and metrics from the checkpoint.
-func (mo *modelOwner) resume() error {
-	f := mo.fed
-	c, err := LoadCheckpoint(f.checkpointPath(ModelOwnerName), len(mo.global))
-	if err != nil {
-		return fmt.Errorf("resume: %w", err)
-	}
-	if c.Run != f.runFingerprint() {
-		return fmt.Errorf("resume: the checkpoint in %s belongs to another run (other scheme, owners, model, seed or rounds)", f.Checkpoint)
-	}
-	if st, ok := f.Strategy.(policy.Stateful); ok {
-		if err := st.SetState(c.Strategy); err != nil {
-			return fmt.Errorf("resume: strategy state: %w", err)
-		}
-	}
-	if err := mo.eval.SetParams(c.Global); err != nil {
-		return fmt.Errorf("resume: %w", err)
-	}
-	mo.global, mo.round, mo.result.Rounds = c.Global, int32(c.Round), c.Rounds
-	f.Logger.Info("resuming", "after_round", c.Round, "checkpoint", f.Checkpoint)
-	return nil
-}
-
-// checkpoint saves the state after the round just recorded.
-func (mo *modelOwner) checkpoint() error {
-	f := mo.fed
-	c := Checkpoint{Version: checkpointVersion, Run: f.runFingerprint(), Round: int(mo.round), Global: mo.global,
-		SetupSeconds: mo.result.SetupSeconds, Rounds: mo.result.Rounds}
-	if st, ok := f.Strategy.(policy.Stateful); ok {
-		c.Strategy = st.State(nil)
-	}
-	return writeJSON(f.checkpointPath(ModelOwnerName), c)
 }
 
 func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
@@ -410,25 +375,6 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	mo.startRound(ctx)
 }
 
-// epsilon returns the ε spent after rm: every round that revealed an
-// aggregate counts (a failed round reveals nothing).
-func (mo *modelOwner) epsilon(rm RoundMetrics) (float64, error) {
-	n := 0
-	if rm.Err == "" {
-		n++
-	}
-	for _, r := range mo.result.Rounds {
-		if r.Err == "" {
-			n++
-		}
-	}
-	eps, _, err := mo.fed.accountant().Epsilon(n)
-	if err != nil {
-		return 0, fmt.Errorf("privacy accountant: %w", err)
-	}
-	return eps, nil
-}
-
 // reveal turns the round's partials into the next global model.
 func (mo *modelOwner) reveal(rm *RoundMetrics) error {
 	start := time.Now()
@@ -465,61 +411,6 @@ func (mo *modelOwner) reveal(rm *RoundMetrics) error {
 	mo.global = next
 	rm.Reveal = time.Since(start).Seconds()
 	return nil
-}
-
-// collectTimes fills in the owners' and holders' times and the dropped list.
-func (mo *modelOwner) collectTimes(rm *RoundMetrics) {
-	var n int
-	var trainLoss float64
-	for _, o := range mo.fed.Owners {
-		r := mo.reports[o.Name]
-		if r == nil || r.Error != "" || !slices.Contains(rm.Contributors, o.Name) {
-			rm.Dropped = append(rm.Dropped, o.Name)
-		}
-		if r == nil {
-			continue
-		}
-		mo.addTimes(rm, o.Name, PartyTimes{Train: r.TrainSeconds, Protect: r.ProtectSeconds})
-		if r.Error == "" && !math.IsNaN(r.TrainLoss) && !math.IsInf(r.TrainLoss, 0) {
-			if rm.OwnerLoss == nil {
-				rm.OwnerLoss = map[string]float64{}
-			}
-			rm.OwnerLoss[o.Name] = r.TrainLoss
-		}
-		if slices.Contains(rm.Contributors, o.Name) {
-			n++
-			rm.Train += r.TrainSeconds
-			rm.Protect += r.ProtectSeconds
-			trainLoss += r.TrainLoss
-		}
-	}
-	if n > 0 {
-		rm.Train /= float64(n)
-		rm.Protect /= float64(n)
-		rm.TrainLoss = trainLoss / float64(n)
-	}
-	for h, p := range mo.partials {
-		mo.addTimes(rm, h, PartyTimes{Combine: p.CombineSeconds})
-		var slowest float64 // the slowest group worker's, before the root's
-		for g, s := range p.GroupCombineSeconds {
-			if h != SecureWorkerName || mo.fed.groupIndex(g) < 0 || math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
-				continue // only the root reports group workers' times
-			}
-			mo.addTimes(rm, g, PartyTimes{Combine: s})
-			slowest = max(slowest, s)
-		}
-		rm.Combine = max(rm.Combine, slowest+p.CombineSeconds)
-	}
-}
-
-func (mo *modelOwner) addTimes(rm *RoundMetrics, party string, t PartyTimes) {
-	p := rm.Parties[party]
-	p.Train += t.Train
-	p.Protect += t.Protect
-	p.Combine += t.Combine
-	p.Reveal += t.Reveal
-	p.Evaluate += t.Evaluate
-	rm.Parties[party] = p
 }
 
 // finish tells every party that the run is over and reports its end, once.

@@ -112,3 +112,22 @@ func (p *Privacy) noisySum(sum, global []float64, weight float64, owners int, rn
 	}
 	return m, nil
 }
+
+// epsilon returns the ε spent after rm: every round that revealed an
+// aggregate counts (a failed round reveals nothing).
+func (mo *modelOwner) epsilon(rm RoundMetrics) (float64, error) {
+	n := 0
+	if rm.Err == "" {
+		n++
+	}
+	for _, r := range mo.result.Rounds {
+		if r.Err == "" {
+			n++
+		}
+	}
+	eps, _, err := mo.fed.accountant().Epsilon(n)
+	if err != nil {
+		return 0, fmt.Errorf("privacy accountant: %w", err)
+	}
+	return eps, nil
+}

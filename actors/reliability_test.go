@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"github.com/fedactor/fedactor/actors/policy"
 	"math"
 	"reflect"
 	"slices"
@@ -11,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fedactor/fedactor/actors/policy"
 
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"

@@ -18,7 +18,9 @@ const (
 	ModelOwner Party = -2
 )
 
-// String returns "secure-worker", "model-owner" or "owner-<i>".
+// String returns "secure-worker", "model-owner" or, for a data owner,
+// "owner index i": an index, 0-based, not one of the names the actor
+// layer gives its owners.
 func (p Party) String() string {
 	switch p {
 	case SecureWorker:
@@ -26,7 +28,7 @@ func (p Party) String() string {
 	case ModelOwner:
 		return "model-owner"
 	}
-	return fmt.Sprintf("owner-%d", int(p))
+	return fmt.Sprintf("owner index %d", int(p))
 }
 
 // Message is one payload addressed to one party. Payloads are self-describing
