@@ -94,6 +94,9 @@ type Federation struct {
 
 	// index maps owner names to indices; set by withDefaults.
 	index map[string]int
+	// protecting, if set (by tests in this package), sees each data
+	// owner's update and weight just before its Protector protects them.
+	protecting func(owner string, update []float64, weight float64)
 }
 
 // Owner is one data owner: its name and its private shard.

@@ -23,6 +23,7 @@ type Node struct {
 
 	mu      sync.Mutex
 	hosted  []string
+	actors  map[string]actor.Actor // the parties' actors once made, by name
 	stopped map[string]bool
 	allStop chan struct{}
 	close   sync.Once
@@ -40,7 +41,7 @@ func NewNode(fed Federation, lookup Lookup) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{fed: &f, done: make(chan outcome, 1), stopped: map[string]bool{}, allStop: make(chan struct{})}
+	n := &Node{fed: &f, done: make(chan outcome, 1), stopped: map[string]bool{}, allStop: make(chan struct{}), actors: map[string]actor.Actor{}}
 	n.env = &env{fed: &f, pid: lookup, cores: newCores(f.Cores), traffic: newTraffic(), stop: n.partyStopped, quit: make(chan struct{}),
 		pool: &trainers{model: f.Model, batch: f.Train.BatchSize}}
 	return n, nil
@@ -86,7 +87,20 @@ func (n *Node) Props(name string) (*actor.Props, error) {
 		return nil, fmt.Errorf("actors: no party called %q", name)
 	}
 	n.hosted = append(n.hosted, name)
-	return actor.PropsFromProducer(producer), nil
+	return actor.PropsFromProducer(func() actor.Actor {
+		a := producer()
+		n.mu.Lock()
+		n.actors[name] = a
+		n.mu.Unlock()
+		return a
+	}), nil
+}
+
+// party returns the actor of the party called name, once made (tests).
+func (n *Node) party(name string) actor.Actor {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.actors[name]
 }
 
 // Done delivers the model owner's result, once, if this node hosts it.

@@ -229,6 +229,9 @@ func (o *dataOwner) protect(round int32) ([]crypto.Message, error) {
 		}
 		weight = 1
 	}
+	if o.fed.protecting != nil {
+		o.fed.protecting(o.self.Name, o.params, weight)
+	}
 	return o.protector.Protect(o.params, weight)
 }
 

@@ -34,6 +34,7 @@ type Local struct {
 	mu     sync.Mutex
 	system *actor.ActorSystem
 	pids   map[string]*actor.PID
+	node   *Node
 }
 
 // Lookup returns the actor of the party called name, or nil.
@@ -71,6 +72,9 @@ func (l *Local) Run(ctx context.Context, fed Federation) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.mu.Lock()
+	l.node = node
+	l.mu.Unlock()
 	defer l.stopAll(node)
 	for _, name := range node.Parties() {
 		props, err := node.Props(name)

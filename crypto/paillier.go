@@ -291,14 +291,7 @@ func (p *PaillierProtector) Protect(update []float64, weight float64) ([]Message
 	}
 	cts := make([]*big.Int, s.k)
 	parallelFor(s.k, runtime.GOMAXPROCS(0), func(_, i int) {
-		m := new(big.Int)
-		e := new(big.Int)
-		for j := min(len(enc), (i+1)*s.lit.Slots) - 1; j >= i*s.lit.Slots; j-- {
-			e.SetInt64(enc[j]).Add(e, s.off)
-			m.Lsh(m, uint(s.lit.SlotBits)).Or(m, e)
-		}
-		// Slots beyond the vector's end stay zero (they decode to -offset
-		// and are dropped).
+		m := s.pack(enc, i)
 		r := new(big.Int).SetBytes(rs[i*rbytes : (i+1)*rbytes])
 		r.Mod(r, p.pk.n)
 		if r.Sign() == 0 {
@@ -310,6 +303,18 @@ func (p *PaillierProtector) Protect(update []float64, weight float64) ([]Message
 		cts[i] = c
 	})
 	return []Message{{To: SecureWorker, Payload: s.marshal(p.w, 1, cts)}}, nil
+}
+
+// pack returns plaintext i: the encoded values enc[i*Slots:(i+1)*Slots],
+// offset to be non-negative, value j of the pack in slot j. Slots beyond
+// the vector's end stay zero (they decode to -offset and are dropped).
+func (s *Paillier) pack(enc []int64, i int) *big.Int {
+	m, e := new(big.Int), new(big.Int)
+	for j := min(len(enc), (i+1)*s.lit.Slots) - 1; j >= i*s.lit.Slots; j-- {
+		e.SetInt64(enc[j]).Add(e, s.off)
+		m.Lsh(m, uint(s.lit.SlotBits)).Or(m, e)
+	}
+	return m
 }
 
 // PaillierCombiner is the secure worker's role: the public key only.
