@@ -157,6 +157,43 @@ func (f *Federation) loadOwnerState(owner string, round int) ([]float64, error) 
 	return c.States[best], nil
 }
 
+// checkOwnerCheckpoint validates owner's checkpoint before a resumed run
+// uses it: another run's, or a state the run's optimizer cannot take for
+// this model, is an error; no checkpoint is fine (the owner never
+// trained).
+func (f *Federation) checkOwnerCheckpoint(owner string) error {
+	var c ownerCheckpoint
+	err := readJSON(f.checkpointPath(owner), &c)
+	switch {
+	case errors.Is(err, ErrNoCheckpoint):
+		return nil
+	case err != nil:
+		return err
+	case c.Version != checkpointVersion || c.Run != f.runFingerprint():
+		return fmt.Errorf("checkpoint of %s belongs to another run", owner)
+	}
+	n := f.Model.NumParams()
+	for r, st := range c.States {
+		opt, err := f.Train.newOptimizer()
+		if err != nil {
+			return err
+		}
+		// A state the optimizer takes, and then steps with on this model.
+		if err := opt.SetState(st); err != nil {
+			return fmt.Errorf("checkpoint of %s, state after round %d: %w", owner, r, err)
+		}
+		if err := opt.Step(make([]float32, n), make([]float32, n)); err != nil {
+			return fmt.Errorf("checkpoint of %s, state after round %d: %w", owner, r, err)
+		}
+		for i, x := range st {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("checkpoint of %s, state after round %d: value %d is %g", owner, r, i, x)
+			}
+		}
+	}
+	return nil
+}
+
 // saveOwnerState records owner's optimizer state after round, keeping the
 // latest earlier one too.
 func (f *Federation) saveOwnerState(owner string, round int, state []float64) error {

@@ -2,12 +2,17 @@ package actors
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fedactor/fedactor/crypto"
 )
 
 // fakeContext is the part of actor.Context the parties use, for driving
@@ -43,85 +48,175 @@ var messageKinds = []func() proto.Message{
 	func() proto.Message { return &Rejection{} },
 }
 
-// fuzzParties is a secure worker, a model owner and a data owner of a toy
-// federation, set up and in round 1, driven without an actor system.
+// fuzzFamilies are the schemes the party fuzzer drives, one per message
+// shape: the common path, owners holding shares, a set-up key exchange
+// with reveal shares, round keys with reveal shares, and single-key
+// encryption.
+var fuzzFamilies = []string{"plain", "ss", "ckks-threshold", "secagg", "ckks"}
+
+// The parties a fuzzed message may go to.
+const (
+	toRoot      = iota // the secure worker of flat aggregation
+	toModel            // the model owner
+	toOwner            // bob: a share holder in ss
+	toTreeRoot         // the root secure worker of a tree
+	toGroup            // a tree's first group worker
+	partyTargets       // how many there are
+)
+
+// fuzzParties are the parties of two toy federations (flat, and a tree of
+// groups of 2) driven without an actor system into round 1.
 type fuzzParties struct {
-	targets []actor.Actor
-	honest  []proto.Message
+	targets [partyTargets]actor.Actor
+	crashed error           // the model owner's crash, if it had one
+	sent    []proto.Message // what the parties sent, by recipient's target
+	sentTo  []int
 }
 
-// fuzzNode returns fed's node, with no peers and as many rounds as a
-// fuzzer needs, and the messages its parties will send, as they send them.
-func fuzzNode(f *testing.F, fed Federation) (*Node, *[]proto.Message) {
-	fed.Rounds = 1 << 20
-	node, err := NewNode(fed, func(string) *actor.PID { return nil })
+// fuzzFederation returns the toy federation of scheme for fuzzing: cheap
+// CKKS parameters and as many rounds as a fuzzer needs.
+func fuzzFederation(t testing.TB, scheme string, group int) Federation {
+	f := toyFederation(t, "plain")
+	s, err := crypto.New(scheme, crypto.Config{Owners: 3, Len: f.Model.NumParams(), Params: "logN13", Threshold: 2})
+	if err != nil && scheme != "ss-shamir" {
+		s, err = crypto.New(scheme, crypto.Config{Owners: 3, Len: f.Model.NumParams(), Params: "logN13"})
+	}
 	if err != nil {
-		f.Fatal(err)
+		t.Fatal(err)
 	}
-	var honest []proto.Message
-	node.fed.Observe = func(_ string, m proto.Message) { honest = append(honest, proto.Clone(m)) }
-	return node, &honest
+	f.Scheme, f.GroupSize, f.Rounds = s, group, 1<<20
+	return f
 }
 
-func newFuzzParties(f *testing.F, scheme string) *fuzzParties {
-	node, sent := fuzzNode(f, toyFederation(f, scheme))
-	e := node.env
-	w := newSecureWorker(e)
-	mo := &modelOwner{env: e, done: func(*Result, error) {}}
-	o := newDataOwner(e, 0)
-	deliver := func(a actor.Actor, m any) { a.Receive(fakeContext{msg: m}) }
-	for _, a := range []actor.Actor{w, mo, o} {
-		deliver(a, &actor.Started{})
-	}
-	deliver(mo, &Start{})
-	setup := (*sent)[0].(*Setup)
-	deliver(w, setup)
-	deliver(o, setup)
-	for _, n := range node.Parties()[:len(node.fed.Owners)+1] {
-		deliver(mo, &Ready{Sender: n})
-	}
-	deliver(w, &RoundStart{Round: 1, Owners: OwnerNames(3), DeadlineMs: 3_600_000})
-	deliver(o, &GlobalModel{Round: 1, Weights: mo.global, Epochs: 1})
-	return &fuzzParties{targets: []actor.Actor{w, mo, o}, honest: *sent}
-}
-
-// addSeeds adds each of msgs, marshalled, to f's corpus once for each of
-// the first targets targets: the selector byte is its kind's index in
-// messageKinds plus len(messageKinds) times the target's.
-func addSeeds(f *testing.F, msgs []proto.Message, targets int) {
-	for _, m := range msgs {
-		b, err := proto.Marshal(m)
+// newFuzzParties builds fresh parties of scheme and drives them into
+// round 1: set-up delivered, every Ready in, the round started, bob
+// training.
+func newFuzzParties(t testing.TB, scheme string) *fuzzParties {
+	p := &fuzzParties{}
+	var mu sync.Mutex
+	for _, group := range []int{0, 2} {
+		node, err := NewNode(fuzzFederation(t, scheme, group), func(string) *actor.PID { return nil })
 		if err != nil {
-			f.Fatal(err)
+			t.Fatal(err)
 		}
-		for i, k := range messageKinds {
-			if k().ProtoReflect().Descriptor() == m.ProtoReflect().Descriptor() {
-				for t := range targets {
-					f.Add(byte(i+t*len(messageKinds)), b)
+		e := node.env
+		e.fed.Observe = func(to string, m proto.Message) {
+			target := map[string]int{SecureWorkerName: toRoot, ModelOwnerName: toModel, "bob": toOwner, GroupWorkerName(0): toGroup}[to]
+			if group > 0 && target == toRoot {
+				target = toTreeRoot
+			}
+			mu.Lock()
+			p.sent, p.sentTo = append(p.sent, proto.Clone(m)), append(p.sentTo, target)
+			mu.Unlock()
+		}
+		mo := &modelOwner{env: e, done: func(_ *Result, err error) {
+			if errors.Is(err, errCrashed) {
+				p.crashed = err
+			}
+		}}
+		root, owner := newSecureWorker(e), newDataOwner(e, 0)
+		parties := []actor.Actor{root, mo, owner}
+		if group > 0 {
+			parties = append(parties, newGroupWorker(e, 0))
+			p.targets[toTreeRoot], p.targets[toGroup] = root, parties[3]
+		} else {
+			p.targets[toRoot], p.targets[toModel], p.targets[toOwner] = root, mo, owner
+		}
+		deliver := func(a actor.Actor, m any) { a.Receive(fakeContext{msg: m}) }
+		for _, a := range parties {
+			deliver(a, &actor.Started{})
+		}
+		deliver(mo, &Start{})
+		var setup *Setup
+		for _, m := range p.sent {
+			if s, ok := m.(*Setup); ok {
+				setup = s
+			}
+		}
+		if setup == nil {
+			t.Fatalf("%s: the model owner sent no set-up", scheme)
+		}
+		for _, a := range parties {
+			if a != mo {
+				deliver(a, setup)
+			}
+		}
+		for _, n := range node.Parties()[:len(node.Parties())-1] {
+			deliver(mo, &Ready{Sender: n})
+		}
+		rs := &RoundStart{Round: 1, Owners: OwnerNames(3), DeadlineMs: 3_600_000}
+		for _, a := range parties[:1] {
+			deliver(a, rs)
+		}
+		if group > 0 {
+			deliver(parties[3], rs)
+		}
+		deliver(owner, &GlobalModel{Round: 1, Weights: mo.global, Epochs: 1})
+	}
+	return p
+}
+
+// receive hands msg to target; a party that crashes fails the test, the
+// model owner included (it turns a panic into the end of its run).
+func (p *fuzzParties) receive(t *testing.T, target int, msg proto.Message) {
+	t.Helper()
+	p.targets[target].Receive(fakeContext{msg: msg})
+	if p.crashed != nil {
+		t.Fatalf("the model owner crashed on a %s: %v", kindOf(msg), p.crashed)
+	}
+}
+
+// FuzzPartyMessages decodes arbitrary bytes as a message of every type
+// and hands it, in round 1, to a party of every kind (flat and tree
+// secure workers, the model owner, a data owner that holds shares) under
+// every scheme family, built afresh for each input so that a failure
+// replays from its input alone. No party may crash.
+func FuzzPartyMessages(f *testing.F) {
+	for family, scheme := range fuzzFamilies {
+		p := newFuzzParties(f, scheme)
+		seen := map[string]bool{}
+		for i, m := range p.sent {
+			b, err := proto.Marshal(m)
+			if err != nil {
+				f.Fatal(err)
+			}
+			key := fmt.Sprint(kindOf(m), p.sentTo[i])
+			if seen[key] {
+				continue // one seed per kind and target keeps the seed run short
+			}
+			seen[key] = true
+			for k, kind := range messageKinds {
+				if kind().ProtoReflect().Descriptor() == m.ProtoReflect().Descriptor() {
+					f.Add(uint8(family), uint8(p.sentTo[i]), uint8(k), b)
 				}
 			}
 		}
 	}
-}
-
-// FuzzPartyMessages decodes arbitrary bytes as every message type and
-// hands the result to the secure worker, the model owner and a data
-// owner in the middle of a round. Nothing may panic.
-func FuzzPartyMessages(f *testing.F) {
-	p := newFuzzParties(f, "ckks")
-	addSeeds(f, p.honest, 1)
-	f.Add(byte(6), []byte{0x08, 0x01, 0x12, 0x03, 'b', 'o', 'b', 0x1a, 0x02, 'f', 'a'})
-	f.Fuzz(func(t *testing.T, sel byte, data []byte) {
-		msg := messageKinds[int(sel)%len(messageKinds)]()
+	f.Add(uint8(0), uint8(toRoot), uint8(6), []byte{0x08, 0x01, 0x12, 0x03, 'b', 'o', 'b', 0x1a, 0x02, 'f', 'a'})
+	f.Fuzz(func(t *testing.T, family, target, kind uint8, data []byte) {
+		msg := messageKinds[int(kind)%len(messageKinds)]()
 		if err := proto.Unmarshal(data, msg); err != nil {
 			return // the transport refuses what does not decode
 		}
-		target := p.targets[int(sel)/len(messageKinds)%len(p.targets)]
 		if _, stop := msg.(*Stop); stop {
 			return
 		}
-		target.Receive(fakeContext{msg: msg})
+		p := newFuzzParties(t, fuzzFamilies[int(family)%len(fuzzFamilies)])
+		p.receive(t, int(target)%partyTargets, msg)
 	})
+}
+
+// TestFuzzHarnessSeesCrashes makes sure the fuzzer can fail: a model
+// owner that panics on a message ends its run with errCrashed, which the
+// harness reports.
+func TestFuzzHarnessSeesCrashes(t *testing.T) {
+	p := newFuzzParties(t, "plain")
+	mo := p.targets[toModel].(*modelOwner)
+	mo.checker = nil // the next partial makes it call a nil interface
+	mo.Receive(fakeContext{msg: &Partial{Round: 1, Holder: SecureWorkerName, Contributors: []string{"bob"}, Payload: []byte("x")}})
+	if !errors.Is(p.crashed, errCrashed) {
+		t.Fatalf("the harness did not see the model owner crash: %v", p.crashed)
+	}
 }
 
 // FuzzCheckpoint feeds arbitrary bytes to the checkpoint reader: it must
@@ -145,6 +240,42 @@ func FuzzCheckpoint(f *testing.F) {
 		c, err := LoadCheckpoint(path, 2)
 		if err == nil && (len(c.Global) != 2 || len(c.Rounds) != c.Round) {
 			t.Fatalf("accepted an invalid checkpoint: %+v", c)
+		}
+	})
+}
+
+// FuzzOwnerCheckpoint feeds arbitrary bytes to the reader of a data
+// owner's checkpoint (its optimizer state, read on -resume): it must never
+// panic, and what it accepts is a state of the run's optimizer size.
+func FuzzOwnerCheckpoint(f *testing.F) {
+	fed, err := toyFederation(f, "plain").withDefaults()
+	if err != nil {
+		f.Fatal(err)
+	}
+	fed.Checkpoint = f.TempDir()
+	opt, _ := fed.Train.newOptimizer()
+	state := opt.State(nil)
+	if err := fed.saveOwnerState("bob", 1, state); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(fed.checkpointPath("bob"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"run":"x","states":{"1":"AAAA"}}`))
+	f.Add([]byte(`{"states":{"-1":""}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(fed.checkpointPath("bob"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, err := fed.loadOwnerState("bob", 5)
+		if err != nil || st == nil {
+			return
+		}
+		opt, _ := fed.Train.newOptimizer()
+		if err := opt.SetState(st); err != nil && len(st) == len(state) {
+			t.Fatalf("a state of the right size was refused: %v", err)
 		}
 	})
 }

@@ -2,9 +2,9 @@ package actors_test
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/internal/hostile"
@@ -14,8 +14,9 @@ import (
 func runAttacked(t testing.TB, f actors.Federation, in *hostile.Injector) *actors.Result {
 	t.Helper()
 	var l actors.Local
-	in.Send = l.Send
+	in.Send, in.Rounds = l.Send, f.Rounds
 	f.Observe = in.Observe
+	f.Logger = slog.New(in.Handler(slog.DiscardHandler))
 	res, err := l.Run(context.Background(), f)
 	if err != nil {
 		t.Fatal(err)
@@ -24,10 +25,12 @@ func runAttacked(t testing.TB, f actors.Federation, in *hostile.Injector) *actor
 }
 
 // TestHostileMessagesAreRejected sends every kind of broken and hostile
-// message to the secure worker and the model owner during round 2: each
-// is refused with its reason, and every round still aggregates all three
-// owners. In the tree cases (groups of 2) the attacks on updates go to
-// the group worker that received the run's first update.
+// message to the secure worker, the model owner and a data owner during
+// round 2, which the last owner holds open until every attack has been
+// refused: each is refused with its reason, and every round still
+// aggregates all three owners. In the tree cases (groups of 2) the
+// attacks on updates go to the group worker that received the run's
+// first update.
 func TestHostileMessagesAreRejected(t *testing.T) {
 	for _, c := range []struct {
 		scheme string
@@ -39,7 +42,7 @@ func TestHostileMessagesAreRejected(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			scheme := c.scheme
-			f, cfg, err := hostile.ToyFederation(scheme, 0, 500*time.Millisecond)
+			f, cfg, err := hostile.ToyFederation(scheme, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,10 +51,13 @@ func TestHostileMessagesAreRejected(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := &hostile.Injector{Kit: kit}
+			in := &hostile.Injector{Kit: kit, Gate: hostile.HoldRound(&f, 2)}
 			res := runAttacked(t, f, in)
 			sent := in.Sent()
-			if len(sent) < 15 {
+			if !slices.ContainsFunc(sent, func(a hostile.Attack) bool { return a.To == actors.OwnerName(0) }) {
+				t.Errorf("no attack on a data owner: %v", sent)
+			}
+			if len(sent) < 20 {
 				t.Fatalf("only %d attacks were sent", len(sent))
 			}
 			if c.group > 0 && !slices.ContainsFunc(sent, func(a hostile.Attack) bool {

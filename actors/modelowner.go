@@ -51,6 +51,9 @@ type modelOwner struct {
 	pending stragglers
 }
 
+// errCrashed ends a run whose model owner panicked: a bug, not bad input.
+var errCrashed = errors.New("actors: model owner failed")
+
 // Time-outs the model owner sends itself.
 type (
 	setupDeadline struct{}
@@ -63,7 +66,7 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 	// run and leave everyone waiting, so a bug ends the run instead.
 	defer func() {
 		if r := recover(); r != nil {
-			mo.finish(ctx, fmt.Errorf("actors: model owner failed: %v\n%s", r, debug.Stack()))
+			mo.finish(ctx, fmt.Errorf("%w: %v\n%s", errCrashed, r, debug.Stack()))
 		}
 	}()
 	var err error

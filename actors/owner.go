@@ -99,6 +99,12 @@ func (o *dataOwner) setup(ctx actor.Context, m *Setup) error {
 	case m.Scheme != s.Name():
 		return o.ready(ctx, reject(ReasonMismatch, "set-up for scheme %q, running %q", m.Scheme, s.Name()))
 	}
+	if o.fed.Resume && !o.fed.Train.ResetOptimizer {
+		if err := o.fed.checkOwnerCheckpoint(o.self.Name); err != nil {
+			_ = o.ready(ctx, fmt.Errorf("resume: %w", err))
+			return nil // the checkpoint failed, not the message
+		}
+	}
 	p, err := s.NewProtector(o.idx, m.Payload, o.fed.Rand)
 	if err != nil {
 		return o.ready(ctx, fmt.Errorf("set-up: %w", err))

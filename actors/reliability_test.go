@@ -2,8 +2,11 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -296,5 +299,71 @@ func TestCheckpointValidation(t *testing.T) {
 		if err := c.validate(2); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestResumeRefusesBadOwnerCheckpoints resumes a run whose data owner's
+// checkpoint was corrupted, made by another run, or holds a state of the
+// wrong size or a NaN: each resume fails at set-up, naming the owner and
+// what is wrong, instead of training on.
+func TestResumeRefusesBadOwnerCheckpoints(t *testing.T) {
+	f := toyFederation(t, "plain")
+	f.Rounds, f.Checkpoint = 3, t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	f.OnRound = func(rm RoundMetrics) {
+		if rm.Round == 1 {
+			cancel()
+		}
+	}
+	if _, err := Run(ctx, f); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	f.OnRound, f.Resume = nil, true
+	path := filepath.Join(f.Checkpoint, "alice.ckpt.json")
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c ownerCheckpoint
+	if err := json.Unmarshal(good, &c); err != nil {
+		t.Fatal(err)
+	}
+	rewrite := func(mutate func(*ownerCheckpoint)) []byte {
+		d := ownerCheckpoint{Version: c.Version, Run: c.Run, States: map[int]Floats{}}
+		for r, st := range c.States {
+			d.States[r] = slices.Clone(st)
+		}
+		mutate(&d)
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := map[string]struct {
+		file []byte
+		want string
+	}{
+		"corrupted":   {[]byte(`{"version":1,"run":`), "read checkpoint"},
+		"another run": {rewrite(func(d *ownerCheckpoint) { d.Run = "0123456789abcdef" }), "another run"},
+		"wrong size":  {rewrite(func(d *ownerCheckpoint) { d.States[1] = d.States[1][:5] }), "state"},
+		"nan":         {rewrite(func(d *ownerCheckpoint) { d.States[1][3] = math.NaN() }), "NaN"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(path, c.file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Run(context.Background(), f)
+			if err == nil || !strings.Contains(err.Error(), "alice") || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("resume with a %s checkpoint: %v, want an error naming alice and %q", name, err, c.want)
+			}
+		})
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Run(context.Background(), f); err != nil || len(res.Rounds) != 3 {
+		t.Fatalf("resume with the good checkpoint: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ func TestSoak(t *testing.T) {
 			if scheme == "plain" || scheme == "ckks" || scheme == "paillier" {
 				threshold = 0
 			}
-			f, cfg, err := hostile.ToyFederation(scheme, threshold, 0)
+			f, cfg, err := hostile.ToyFederation(scheme, threshold)
 			if err != nil {
 				t.Fatal(err)
 			}

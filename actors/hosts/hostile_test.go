@@ -2,6 +2,9 @@ package hosts_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,10 +24,11 @@ func TestHostileMessagesOverRemote(t *testing.T) {
 		t.Skip("starts a two-member cluster")
 	}
 	const scheme = "ckks"
-	f, cfg, err := hostile.ToyFederation(scheme, 0, 3*time.Second)
+	f, cfg, err := hostile.ToyFederation(scheme, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	gate := hostile.HoldRound(&f, 2)
 	kit, err := hostile.NewKit(scheme, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -38,14 +42,17 @@ func TestHostileMessagesOverRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &hostile.Injector{Kit: kit, Send: func(to string, msg proto.Message) {
-		go func() { // from the attacker's member, over the network
-			if err := b.Send(to, msg); err != nil {
-				t.Error(err)
-			}
-		}()
+	var mu sync.Mutex
+	var sendErrs []error
+	in := &hostile.Injector{Kit: kit, Gate: gate, Rounds: f.Rounds, Send: func(to string, msg proto.Message) {
+		if err := b.Send(to, msg); err != nil { // from the attacker's member, over the network
+			mu.Lock()
+			sendErrs = append(sendErrs, err)
+			mu.Unlock()
+		}
 	}}
 	f.Observe = in.Observe
+	f.Logger = slog.New(in.Handler(slog.DiscardHandler))
 	node, err := actors.NewNode(f, a.Lookup)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +79,10 @@ func TestHostileMessagesOverRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(in.Sent()); n < 15 {
+	if err := errors.Join(sendErrs...); err != nil {
+		t.Fatalf("sending the attacks: %v", err)
+	}
+	if n := len(in.Sent()); n < 20 {
 		t.Fatalf("only %d attacks were sent", n)
 	}
 	for _, rm := range res.Rounds {

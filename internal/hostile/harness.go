@@ -1,7 +1,9 @@
 package hostile
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -18,10 +20,9 @@ import (
 )
 
 // ToyFederation is 3 data owners of a 4x4, 3-class synthetic task under
-// scheme (reveal threshold t, 0 for the default), with the third owner
-// slowed down by slow in round 2 so that attacks land while that round is
-// open. It returns the scheme's configuration for NewKit.
-func ToyFederation(scheme string, t int, slow time.Duration) (actors.Federation, crypto.Config, error) {
+// scheme (reveal threshold t, 0 for the default), for 3 rounds. It
+// returns the scheme's configuration for NewKit.
+func ToyFederation(scheme string, t int) (actors.Federation, crypto.Config, error) {
 	var f actors.Federation
 	m, err := nn.NewModel(nn.Shape{1, 4, 4}, []nn.Layer{nn.Flatten(), nn.Dense(3)}, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
@@ -34,56 +35,100 @@ func ToyFederation(scheme string, t int, slow time.Duration) (actors.Federation,
 	}
 	train := dataset.Synthetic(90, 4, 3, rand.New(rand.NewPCG(1, 7)))
 	test := dataset.Synthetic(60, 4, 3, rand.New(rand.NewPCG(2, 7)))
-	late := &slowSource{Set: train, delay: slow}
 	var owners []actors.Owner
 	for i := range 3 {
 		idx := make([]int, 30)
 		for j := range idx {
 			idx[j] = 30*i + j
 		}
-		o := actors.Owner{Name: actors.OwnerName(i), Data: train, Indices: idx}
-		if i == 2 {
-			o.Data = late
-		}
-		owners = append(owners, o)
+		owners = append(owners, actors.Owner{Name: actors.OwnerName(i), Data: train, Indices: idx})
 	}
 	f = actors.Federation{Scheme: s, Model: m, Owners: owners, Test: test, Rounds: 3, Cores: 3, Seed: 3,
-		Train:    actors.TrainConfig{BatchSize: 8, LR: 0.05},
-		Deadline: 5 * time.Second,
-		OnRound:  func(rm actors.RoundMetrics) { late.armed.Store(rm.Round == 1) },
-	}
+		Train: actors.TrainConfig{BatchSize: 8, LR: 0.05}, Deadline: 5 * time.Second}
 	return f, cfg, nil
 }
 
-// slowSource is a data source whose first read after arming takes delay.
-type slowSource struct {
-	*dataset.Set
-	delay time.Duration
-	armed atomic.Bool
+// GateTimeout bounds how long a Gate holds a round open if nobody opens
+// it: long enough for any honest attack to be refused, short enough that
+// a test that never opens it fails instead of hanging.
+const GateTimeout = 20 * time.Second
+
+// Gate holds one round open: the last data owner's first read of
+// training data in that round waits until the gate is opened (or for
+// GateTimeout), so that attacks sent meanwhile land while the round waits
+// for that owner's update.
+type Gate struct {
+	round  atomic.Int32
+	opened chan struct{}
+	once   sync.Once
 }
 
-func (s *slowSource) Read(i int, dst []float32) int {
-	if s.armed.CompareAndSwap(true, false) {
-		time.Sleep(s.delay)
+// HoldRound makes f's last data owner wait at the returned gate in round.
+func HoldRound(f *actors.Federation, round int) *Gate {
+	g := &Gate{opened: make(chan struct{})}
+	last := &f.Owners[len(f.Owners)-1]
+	last.Data = &gatedSource{Source: last.Data, gate: g}
+	onRound := f.OnRound
+	f.OnRound = func(rm actors.RoundMetrics) {
+		if rm.Round == round-1 {
+			g.round.Store(int32(round))
+		}
+		if onRound != nil {
+			onRound(rm)
+		}
 	}
-	return s.Set.Read(i, dst)
+	if round == 1 {
+		g.round.Store(1)
+	}
+	return g
+}
+
+// Open lets the held round go on.
+func (g *Gate) Open() { g.once.Do(func() { close(g.opened) }) }
+
+// gatedSource is a data source whose first read, once its gate is armed,
+// waits for the gate.
+type gatedSource struct {
+	nn.Source
+	gate *Gate
+}
+
+func (s *gatedSource) Read(i int, dst []float32) int {
+	if s.gate.round.Swap(0) != 0 {
+		select {
+		case <-s.gate.opened:
+		case <-time.After(GateTimeout):
+		}
+	}
+	return s.Source.Read(i, dst)
 }
 
 // Injector attacks a running federation: set its Observe as the
 // federation's Observe. Once a round's first update to the targeted secure
 // worker and its sender's report are on their way, it sends every attack
-// the kit makes from them and from the round before, through Send. The
-// target is the secure worker that receives the first update of the run:
-// the root, or in an aggregation tree a group's worker. Observe runs as
-// the update is sent, so the attacks reach the secure worker first.
+// the kit makes from them and from the round before, through Send: on the
+// secure worker, the model owner and the first data owner. The target is
+// the secure worker that receives the first update of the run: the root,
+// or in an aggregation tree a group's worker.
 type Injector struct {
 	Kit *Kit
 	// EveryRound attacks every round from round 2 on; otherwise round 2 only.
 	EveryRound bool
 	// Send delivers an attack to the party called to.
 	Send func(to string, msg proto.Message)
+	// Gate, if set, holds the attacked round open (HoldRound); the
+	// injector opens it once every attack of the round has been refused,
+	// as the federation's logger tells through Handler.
+	Gate *Gate
+	// Rounds is the federation's number of rounds. A data owner's
+	// refusals reach the model owner on its next report, so data owners
+	// are attacked only before the last round.
+	Rounds int
 
 	mu       sync.Mutex
+	pending  int // attacks of the held round not yet refused
+	setup    *actors.Setup
+	globals  map[int32]*actors.GlobalModel
 	target   string
 	updates  map[int32]*actors.ProtectedUpdate
 	partials map[int32]*actors.Partial
@@ -102,8 +147,19 @@ func (in *Injector) Observe(to string, msg proto.Message) {
 	}
 	var r int32
 	switch m := msg.(type) {
+	case *actors.Setup:
+		in.setup = proto.Clone(m).(*actors.Setup)
+		return
+	case *actors.GlobalModel:
+		if in.globals == nil {
+			in.globals = map[int32]*actors.GlobalModel{}
+		}
+		if to == victim && int(m.Round) < in.Rounds {
+			in.globals[m.Round] = proto.Clone(m).(*actors.GlobalModel)
+		}
+		return
 	case *actors.ProtectedUpdate:
-		if in.target == "" && strings.HasPrefix(to, actors.SecureWorkerName) {
+		if in.target == "" && m.Sender == victim && strings.HasPrefix(to, actors.SecureWorkerName) {
 			in.target = to
 		}
 		if to != in.target || in.updates[m.Round] != nil {
@@ -131,6 +187,12 @@ func (in *Injector) Observe(to string, msg proto.Message) {
 	}
 	in.launched[r] = true
 	batch := append(in.Kit.Updates(in.target, u, old), in.Kit.Partials(u, p, in.reports[r][u.Sender])...)
+	if g := in.globals[r]; g != nil && in.setup != nil {
+		batch = append(batch, in.Kit.Owner(victim, g, in.setup)...)
+	}
+	if in.Gate != nil {
+		in.pending = len(batch) // before sending: the refusals may come at once
+	}
 	for _, a := range batch {
 		in.Send(a.To, a.Msg)
 		a.Msg = nil // keep the record, not the payloads (megabytes per round under CKKS)
@@ -139,6 +201,55 @@ func (in *Injector) Observe(to string, msg proto.Message) {
 	delete(in.updates, r-1)
 	delete(in.partials, r-1)
 	delete(in.reports, r-1)
+	delete(in.globals, r)
+}
+
+// victim is the data owner the injector attacks: the first, which is
+// never held at a gate.
+var victim = actors.OwnerName(0)
+
+// Handler returns a slog.Handler that passes every record to inner and
+// tells the injector of every refusal (the parties log each as "message
+// rejected"), so that it opens its Gate once the attacks are refused.
+func (in *Injector) Handler(inner slog.Handler) slog.Handler {
+	return &refusals{inner: inner, in: in}
+}
+
+type refusals struct {
+	inner slog.Handler
+	in    *Injector
+}
+
+func (h *refusals) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *refusals) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "message rejected" {
+		h.in.refused()
+	}
+	if !h.inner.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.inner.Handle(ctx, r)
+}
+
+func (h *refusals) WithAttrs(as []slog.Attr) slog.Handler {
+	return &refusals{inner: h.inner.WithAttrs(as), in: h.in}
+}
+
+func (h *refusals) WithGroup(name string) slog.Handler {
+	return &refusals{inner: h.inner.WithGroup(name), in: h.in}
+}
+
+// refused counts one refusal towards opening the gate.
+func (in *Injector) refused() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.Gate == nil || in.pending <= 0 {
+		return
+	}
+	if in.pending--; in.pending == 0 {
+		in.Gate.Open()
+	}
 }
 
 // Sent returns the attacks sent so far, without their messages.

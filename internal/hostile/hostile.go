@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -162,4 +163,24 @@ func (k *Kit) Partials(honest *actors.ProtectedUpdate, replay *actors.Partial, r
 	return append(a, outOfRange(honest.Payload, func(name string, payload []byte) Attack {
 		return Attack{name, to, []string{actors.ReasonOutOfRange, actors.ReasonMalformed}, p(sw, r, payload)}
 	})...)
+}
+
+// Owner returns the attacks on the data owner called to during the round
+// of global, the global model it was sent; setup is the federation's
+// set-up. Each is refused without disturbing the owner: a global model of
+// a past round, global models of a later round with the wrong length or
+// a NaN weight, a second set-up, a message of another party's role, and a
+// reveal request of a past round.
+func (k *Kit) Owner(to string, global *actors.GlobalModel, setup *actors.Setup) []Attack {
+	r := global.Round
+	nan := slices.Clone(global.Weights)
+	nan[0] = math.NaN()
+	return []Attack{
+		{"stale-global", to, []string{actors.ReasonStale}, &actors.GlobalModel{Round: r - 1, Weights: global.Weights, Epochs: global.Epochs}},
+		{"wrong-length-global", to, []string{actors.ReasonMismatch}, &actors.GlobalModel{Round: r + 5, Weights: global.Weights[1:], Epochs: global.Epochs}},
+		{"nan-global", to, []string{actors.ReasonOutOfRange}, &actors.GlobalModel{Round: r + 5, Weights: nan, Epochs: global.Epochs}},
+		{"duplicate-setup", to, []string{actors.ReasonDuplicate}, proto.Clone(setup)},
+		{"not-its-role", to, []string{actors.ReasonUnexpected}, &actors.RoundStart{Round: r, DeadlineMs: 1000}},
+		{"stale-reveal-request", to, []string{actors.ReasonStale, actors.ReasonUnexpected}, &actors.RevealRequest{Round: r - 1, Attempt: 1}},
+	}
 }
