@@ -56,12 +56,12 @@ var fuzzFamilies = []string{"plain", "ss", "ckks-threshold", "secagg", "ckks"}
 
 // The parties a fuzzed message may go to.
 const (
-	toRoot      = iota // the secure worker of flat aggregation
-	toModel            // the model owner
-	toOwner            // bob: a share holder in ss
-	toTreeRoot         // the root secure worker of a tree
-	toGroup            // a tree's first group worker
-	partyTargets       // how many there are
+	toRoot       = iota // the secure worker of flat aggregation
+	toModel             // the model owner
+	toOwner             // bob: a share holder in ss
+	toTreeRoot          // the root secure worker of a tree
+	toGroup             // a tree's first group worker
+	partyTargets        // how many there are
 )
 
 // fuzzParties are the parties of two toy federations (flat, and a tree of
