@@ -218,15 +218,8 @@ func (mo *modelOwner) onReport(m *OwnerReport) error {
 	return nil
 }
 
-// ownerRefusals records the refusals a data owner reports, as its own,
-// through a bounded log.
-func (mo *modelOwner) ownerRefusals(m *OwnerReport) {
-	for _, r := range m.Rejected {
-		if r != nil {
-			mo.owners.record(&Rejection{Party: m.Sender, Sender: r.Sender, Kind: r.Kind, Reason: r.Reason, Detail: r.Detail, Count: r.Count})
-		}
-	}
-}
+// ownerRefusals records the refusals a data owner reports, as its own.
+func (mo *modelOwner) ownerRefusals(m *OwnerReport) { mo.owners.recordAll(m.Sender, m.Rejected) }
 
 // finiteNonNegative reports whether every x is finite and >= 0.
 func finiteNonNegative(xs ...float64) bool {
@@ -305,12 +298,8 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	w := mo.partials[SecureWorkerName]
 	if w != nil {
 		rm.Contributors = w.Contributors
-		// The holder's records pass through a log of their own, so that
-		// a holder cannot make the round's record grow without bound.
 		var theirs rejectLog
-		for _, r := range w.Rejected {
-			theirs.record(r)
-		}
+		theirs.recordAll("", w.Rejected)
 		rm.Rejected = append(rm.Rejected, theirs.take()...)
 	}
 	holders, _ := mo.holders()

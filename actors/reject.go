@@ -130,6 +130,21 @@ func (l *rejectLog) record(r *Rejection) {
 	l.list = append(l.list, &Rejection{Party: r.Party, Reason: r.Reason, Detail: "further refusals, counted only", Count: max(r.Count, 1)})
 }
 
+// recordAll keeps the records another party forwarded, as refusals of
+// party (or, with party "", of the party each names), through this log's
+// bound, so that no party can make a round's record grow without bound.
+func (l *rejectLog) recordAll(party string, rs []*Rejection) {
+	for _, r := range rs {
+		if r == nil {
+			continue
+		}
+		if party != "" {
+			r = &Rejection{Party: party, Sender: r.Sender, Kind: r.Kind, Reason: r.Reason, Detail: r.Detail, Count: r.Count}
+		}
+		l.record(r)
+	}
+}
+
 // take returns the records so far and starts a new list.
 func (l *rejectLog) take() []*Rejection {
 	out := l.list

@@ -293,12 +293,7 @@ func (w *secureWorker) groupAggregate(ctx actor.Context, m *Partial) error {
 		}
 	}
 	w.groupIn[m.Holder] = m.CombineSeconds
-	// Its refusals join the root's, through the root's bounded log.
-	for _, r := range m.Rejected {
-		if r != nil {
-			w.rejected.record(&Rejection{Party: m.Holder, Sender: r.Sender, Kind: r.Kind, Reason: r.Reason, Detail: r.Detail, Count: r.Count})
-		}
-	}
+	w.rejected.recordAll(m.Holder, m.Rejected) // its refusals join the root's
 	if w.complete() {
 		w.closeCollecting(ctx)
 	}
