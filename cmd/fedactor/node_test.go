@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
-	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/sweep"
+	"github.com/fedactor/fedactor/internal/testenv"
 	"github.com/fedactor/fedactor/nn"
 )
 
@@ -63,9 +63,7 @@ func freePorts(t *testing.T, n int) []string {
 // final global model with the in-process run of the same flags. The tree
 // case adds two processes, one per group's secure worker.
 func TestClusterMatchesInProcess(t *testing.T) {
-	if os.Getenv(dataset.EnvDataDir) == "" {
-		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
-	}
+	dataDir := testenv.DataDir(t)
 	bin := buildBinary(t)
 	for _, c := range []struct {
 		name, scheme string
@@ -73,7 +71,7 @@ func TestClusterMatchesInProcess(t *testing.T) {
 		groups       int // with -group-size 1: one group worker per owner
 	}{{"plain", "plain", 0, 0}, {"ckks", "ckks", 1e-6, 0}, {"ss-tree", "ss", 1e-6, 2}} {
 		t.Run(c.name, func(t *testing.T) {
-			exp := []string{"-limit", "600", "-test-limit", "500", "-workers", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3"}
+			exp := []string{"-limit", "600", "-test-limit", "500", "-workers", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3", "-data-dir", dataDir}
 			if c.groups > 0 {
 				exp = append(exp, "-group-size", "1")
 			}
@@ -135,11 +133,9 @@ func TestClusterMatchesInProcess(t *testing.T) {
 // TestCrashedNodeIsADropout kills alice's node after round 1: the later
 // rounds go on with bob alone, alice recorded as dropped.
 func TestCrashedNodeIsADropout(t *testing.T) {
-	if os.Getenv(dataset.EnvDataDir) == "" {
-		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
-	}
+	dataDir := testenv.DataDir(t)
 	bin := buildBinary(t)
-	exp := []string{"-limit", "400", "-test-limit", "200", "-workers", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s"}
+	exp := []string{"-limit", "400", "-test-limit", "200", "-workers", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s", "-data-dir", dataDir}
 	addrs := freePorts(t, 4)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
