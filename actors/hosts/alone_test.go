@@ -11,6 +11,20 @@ import (
 	"github.com/fedactor/fedactor/internal/hostile"
 )
 
+// pair prepares two members on free loopback ports, each the other's seed.
+func pair(t *testing.T) (a, b *hosts.Member) {
+	t.Helper()
+	home, away := hosts.FreeAddr(t), hosts.FreeAddr(t)
+	a, err := hosts.New(hosts.Config{Bind: home, Seeds: []string{away}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = hosts.New(hosts.Config{Bind: away, Seeds: []string{home}}); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
 // TestWaitAlone: a member waiting to be alone waits while another member
 // is in the cluster, and returns once that member has left.
 func TestWaitAlone(t *testing.T) {
@@ -25,15 +39,7 @@ func TestWaitAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, away := hosts.FreeAddr(t), hosts.FreeAddr(t)
-	a, err := hosts.New(hosts.Config{Bind: home, Seeds: []string{away}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := hosts.New(hosts.Config{Bind: away, Seeds: []string{home}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := pair(t)
 	if err := a.Start(nil, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -29,15 +29,7 @@ func TestHostileMessagesOverRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, away := hosts.FreeAddr(t), hosts.FreeAddr(t)
-	a, err := hosts.New(hosts.Config{Bind: home, Seeds: []string{away}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := hosts.New(hosts.Config{Bind: away, Seeds: []string{home}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := pair(t)
 	in := &hostile.Injector{Kit: kit, Send: func(to string, msg proto.Message) {
 		go func() { // from the attacker's member, over the network
 			if err := b.Send(to, msg); err != nil {
