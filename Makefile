@@ -43,11 +43,13 @@ soak:
 	$(GO) test -tags soak,$(BUILDTAGS) -count=1 -run '^TestSoak$$' -v -timeout 2h ./actors/
 
 ## fuzz: run every fuzz target for FUZZTIME (default 10m) each, one after another.
+## internal/testenv's TestMakefileListsEveryFuzzTarget (part of `make test`)
+## fails when a func Fuzz... in the tree is missing here, or one listed is gone.
 FUZZTIME ?= 10m
-FUZZ_TARGETS := ./dataset:FuzzReadIDX ./actors:FuzzPartyMessages ./actors:FuzzCheckpoint \
+FUZZ_TARGETS := ./dataset:FuzzReadIDX ./actors:FuzzPartyMessages ./actors:FuzzCheckpoint ./actors:FuzzOwnerCheckpoint \
 	./crypto:FuzzUnmarshalPlain ./crypto:FuzzUnmarshalSS ./crypto:FuzzUnmarshalSSShamir ./crypto:FuzzUnmarshalSecAgg \
 	./crypto:FuzzUnmarshalCKKS ./crypto:FuzzUnmarshalThresholdCKKS ./crypto:FuzzUnmarshalPaillier \
-	./nn:FuzzLoadSafetensors
+	./nn:FuzzLoadSafetensors ./internal/sweep:FuzzReadSummary ./internal/sweep:FuzzReadParams
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t#*:} ($(FUZZTIME))"; \

@@ -63,9 +63,23 @@ func (f *Federation) checkPrivacy() error {
 	return nil
 }
 
+// NoiseSource is an optional interface of Federation.Rand: when Rand has
+// it, each party that adds DP noise (the model owner central noise, a data
+// owner its share of distributed noise) takes its generator from Noise
+// instead of seeding one from Rand. It is for tests that need the noise
+// reproducible: noise that another party can predict protects nothing.
+type NoiseSource interface {
+	// Noise returns a new generator. Parties call it concurrently.
+	Noise() *rand.Rand
+}
+
 // noiseSource returns a generator for DP noise seeded from the entropy
-// source r: noise must be unpredictable to the other parties.
+// source r (or r's own, if it is a NoiseSource): noise must be
+// unpredictable to the other parties.
 func noiseSource(r io.Reader) (*rand.Rand, error) {
+	if s, ok := r.(NoiseSource); ok {
+		return s.Noise(), nil
+	}
 	var seed [32]byte
 	if _, err := io.ReadFull(r, seed[:]); err != nil {
 		return nil, fmt.Errorf("seeding DP noise: %w", err)

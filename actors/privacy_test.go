@@ -2,7 +2,11 @@ package actors
 
 import (
 	"context"
+	crand "crypto/rand"
+	"io"
 	"math"
+	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/fedactor/fedactor/actors/dp"
@@ -18,15 +22,38 @@ func changeNorm(a, b []float64) float64 {
 	return math.Sqrt(s)
 }
 
+// seededNoise is a Federation.Rand whose DP noise is reproducible: keys
+// and masks come from crypto/rand, the k-th noise generator asked for is
+// the PCG stream (seed, k). The owners of a round may ask in any order,
+// but the sum of their noise is the same.
+type seededNoise struct {
+	io.Reader
+	seed uint64
+
+	mu   sync.Mutex
+	next uint64
+}
+
+func newSeededNoise(seed uint64) *seededNoise { return &seededNoise{Reader: crand.Reader, seed: seed} }
+
+func (s *seededNoise) Noise() *rand.Rand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	return rand.New(rand.NewPCG(s.seed, s.next-1))
+}
+
 // TestPrivacyClipsAndNoises runs one DP-FedAvg round per scheme: the mean
 // change is within the clipping bound, and the noise on it has the
 // standard deviation z·C/N, whether the model owner adds it (central) or
-// the owners do (distributed).
+// the owners do (distributed). The noise is seeded, so the statistical
+// check has one outcome, and a second run with the same seed shows that
+// the seed is in force.
 func TestPrivacyClipsAndNoises(t *testing.T) {
 	const clip, z = 0.05, 2.0
 	run := func(scheme string, p *Privacy) []float64 {
 		f := toyFederation(t, scheme)
-		f.Rounds, f.Privacy = 1, p
+		f.Rounds, f.Privacy, f.Rand = 1, p, newSeededNoise(7)
 		res, err := Run(context.Background(), f)
 		if err != nil {
 			t.Fatal(err)
@@ -44,12 +71,17 @@ func TestPrivacyClipsAndNoises(t *testing.T) {
 		}
 		for _, distributed := range []bool{false, true} {
 			noisy := run(scheme, &Privacy{Multiplier: z, Clip: clip, Distributed: distributed})
+			again := run(scheme, &Privacy{Multiplier: z, Clip: clip, Distributed: distributed})
+			if maxDiff(noisy, again) > 1e-5 { // ckks: encryption error; unseeded noise differs by ~1e-2
+				t.Fatalf("%s distributed=%v: two runs with the same noise seed differ by %g", scheme, distributed, maxDiff(noisy, again))
+			}
 			var ss float64
 			for i := range noisy {
 				ss += (noisy[i] - clean[i]) * (noisy[i] - clean[i])
 			}
 			std := math.Sqrt(ss / float64(len(noisy)))
 			want := z * clip / 3 // 3 owners, fixed denominator
+			t.Logf("%s distributed=%v: noise std %.4g, want %.4g", scheme, distributed, std, want)
 			if math.Abs(std-want) > 0.35*want {
 				t.Errorf("%s distributed=%v: noise std %g, want %g", scheme, distributed, std, want)
 			}

@@ -137,7 +137,7 @@ func TestRunSchemes(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", name, owners), func(t *testing.T) {
 				s, err := New(name, Config{Owners: owners, Len: l})
 				if err != nil {
-					t.Skip(err)
+					t.Fatal(err)
 				}
 				ups, ws := testUpdates(uint64(owners), owners, l)
 				got, gw, st, err := Run(s, ups, ws, rand.Reader)

@@ -1,35 +1,24 @@
 package dataset
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/fedactor/fedactor/internal/testenv"
 )
 
-// realDataDir returns the directory of real dataset copies named by
-// FEDACTOR_DATA, skipping the test when it is unset. A relative value that
-// does not exist from the package directory (where go test runs) is taken
-// relative to the module root, so FEDACTOR_DATA=../shared/datasets works
-// for `go test ./...` run from the repository root.
-func realDataDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv(EnvDataDir)
-	if dir == "" {
-		t.Skipf("%s not set; set it to a directory holding mnist/ and fashion-mnist/", EnvDataDir)
+// TestDataEnvIsTestenvs keeps the variable the tests read the data from
+// the one Load reads it from.
+func TestDataEnvIsTestenvs(t *testing.T) {
+	if testenv.DataEnv != EnvDataDir {
+		t.Errorf("testenv reads $%s, dataset $%s", testenv.DataEnv, EnvDataDir)
 	}
-	if _, err := os.Stat(dir); err != nil && !filepath.IsAbs(dir) {
-		if _, err2 := os.Stat(filepath.Join("..", dir)); err2 == nil {
-			return filepath.Join("..", dir)
-		}
-	}
-	return dir
 }
 
 func TestLoadReal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decompressing the real datasets takes ~20 s under -race -short")
 	}
-	dir := realDataDir(t)
+	dir := testenv.DataDir(t)
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

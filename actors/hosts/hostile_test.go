@@ -33,15 +33,7 @@ func TestHostileMessagesOverRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home, away := hosts.FreeAddr(t), hosts.FreeAddr(t)
-	a, err := hosts.New(hosts.Config{Bind: home, Seeds: []string{away}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := hosts.New(hosts.Config{Bind: away, Seeds: []string{home}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := pair(t)
 	var mu sync.Mutex
 	var sendErrs []error
 	in := &hostile.Injector{Kit: kit, Gate: gate, Rounds: f.Rounds, Send: func(to string, msg proto.Message) {

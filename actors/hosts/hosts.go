@@ -79,6 +79,10 @@ type Member struct {
 
 	mu   sync.Mutex
 	pids map[string]*actor.PID
+	// members is the size of the last cluster topology this member saw
+	// (itself included); changed is closed and replaced at every change.
+	members int
+	changed chan struct{}
 }
 
 // New prepares a member; Start joins the cluster. Lookup may be handed to
@@ -109,7 +113,7 @@ func New(cfg Config) (*Member, error) {
 			}
 		}
 	}
-	return &Member{cfg: cfg, pids: map[string]*actor.PID{}}, nil
+	return &Member{cfg: cfg, pids: map[string]*actor.PID{}, changed: make(chan struct{})}, nil
 }
 
 // RemoteConfig returns the remoting configuration of cfg: bind address,
@@ -169,6 +173,15 @@ func (m *Member) Start(node *actors.Node, parties []string) error {
 	}
 	logger := m.cfg.Logger
 	m.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	m.system.EventStream.Subscribe(func(evt any) {
+		if t, ok := evt.(*cluster.ClusterTopology); ok {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			m.members = len(t.Members)
+			close(m.changed)
+			m.changed = make(chan struct{})
+		}
+	})
 	cc := cluster.Configure(m.cfg.Cluster, provider, disthash.New(), rc, cluster.WithKinds(kinds...))
 	m.cluster = cluster.New(m.system, cc)
 	m.cluster.StartMember()
@@ -209,6 +222,27 @@ func (m *Member) WaitFor(ctx context.Context, names []string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("hosts: waiting for parties %v: %w", missing, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// WaitAlone returns once no other member is in the cluster as this one
+// last saw it (each has left or stopped answering its health checks), or
+// with ctx's error. The model owner's node calls it after the run: a
+// member leaves once all its parties have had their Stop message, so the
+// model owner's does not exit while one is still on its way.
+func (m *Member) WaitAlone(ctx context.Context) error {
+	for {
+		m.mu.Lock()
+		members, changed := m.members, m.changed
+		m.mu.Unlock()
+		if members <= 1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("hosts: %d other members still in the cluster: %w", members-1, ctx.Err())
+		case <-changed:
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,6 +40,8 @@ func node(args []string) error {
 	ca := fs.String("tls-ca", "", "the CA certificate (PEM) that signs every member's certificate")
 	insecure := fs.Bool("insecure-allow-non-loopback", false, "run without TLS on non-loopback addresses (traffic and peers unauthenticated!)")
 	wait := fs.Duration("wait", 2*time.Minute, "how long the model owner waits for every party to join")
+	leave := fs.Duration("leave-wait", time.Minute, "how long the model owner waits after the run for the other members to have its Stop and leave")
+	pause := fs.Int("pause-after", 0, "after this round the model owner waits for a line on standard input before the next (to stop or kill a member at a known point; 0 = never)")
 	prov := fs.String("provider", "automanaged", "cluster membership: automanaged (no external service), etcd or consul")
 	endpoints := fs.String("provider-endpoints", "", "comma-separated etcd endpoints or the consul address (default: their local defaults)")
 	fs.Parse(args)
@@ -88,6 +92,8 @@ func node(args []string) error {
 		return err
 	}
 	fed.Logger = logger
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	mo := slices.Contains(hosted, actors.ModelOwnerName)
 	if mo {
 		fed.OnRound = func(rm actors.RoundMetrics) {
@@ -96,6 +102,10 @@ func node(args []string) error {
 				status = "FAILED: " + rm.Err
 			}
 			fmt.Printf("round %2d/%d  %s  (%.1fs, %d contributors, dropped %v)\n", rm.Round, c.Rounds, status, rm.Seconds, len(rm.Contributors), rm.Dropped)
+			if rm.Round == *pause && rm.Round < c.Rounds {
+				fmt.Printf("paused after round %d: press Enter to go on\n", rm.Round)
+				awaitLine(ctx, os.Stdin)
+			}
 		}
 	}
 	n, err := actors.NewNode(fed, member.Lookup)
@@ -109,8 +119,6 @@ func node(args []string) error {
 	defer member.Shutdown()
 	fmt.Printf("node %s hosting %v (%s, %s split, %d owners)\n", *bind, hosted, s.Scheme, s.Split, s.Workers)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if !mo {
 		select {
 		case <-n.Stopped():
@@ -141,7 +149,27 @@ func node(args []string) error {
 	if err := sweep.WriteParams(filepath.Join(c.Out, "final_params.f64"), res.Final); err != nil {
 		return err
 	}
-	time.Sleep(500 * time.Millisecond) // let the Stop messages reach the other members
+	// The other members leave once their parties have had Stop; until
+	// then this member must stay up to deliver it.
+	leaveCtx, cancelLeave := context.WithTimeout(ctx, *leave)
+	defer cancelLeave()
+	if err := member.WaitAlone(leaveCtx); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v; their parties may not have been told that the run is over\n", err)
+	}
 	fmt.Printf("done; results in %s\n", c.Out)
 	return nil
+}
+
+// awaitLine returns once a line (or the end) has been read from r, or ctx
+// is done.
+func awaitLine(ctx context.Context, r io.Reader) {
+	read := make(chan struct{})
+	go func() {
+		bufio.NewReader(r).ReadString('\n')
+		close(read)
+	}()
+	select {
+	case <-read:
+	case <-ctx.Done():
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -16,8 +17,9 @@ import (
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
-	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/internal/sweep"
+	"github.com/fedactor/fedactor/internal/testenv"
 	"github.com/fedactor/fedactor/nn"
 )
 
@@ -30,7 +32,9 @@ func buildBinary(t *testing.T) string {
 	if nn.Backend() == "openblas" {
 		args = append(args, "-tags", "openblas")
 	}
-	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", append(args, ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -41,7 +45,10 @@ func buildBinary(t *testing.T) string {
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
 	var addrs []string
-	for len(addrs) < n {
+	for try := 0; len(addrs) < n; try++ {
+		if try == 20*n {
+			t.Fatalf("found %d of %d free port pairs", len(addrs), n)
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -63,9 +70,7 @@ func freePorts(t *testing.T, n int) []string {
 // final global model with the in-process run of the same flags. The tree
 // case adds two processes, one per group's secure worker.
 func TestClusterMatchesInProcess(t *testing.T) {
-	if os.Getenv(dataset.EnvDataDir) == "" {
-		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
-	}
+	dataDir := testenv.DataDir(t)
 	bin := buildBinary(t)
 	for _, c := range []struct {
 		name, scheme string
@@ -73,7 +78,7 @@ func TestClusterMatchesInProcess(t *testing.T) {
 		groups       int // with -group-size 1: one group worker per owner
 	}{{"plain", "plain", 0, 0}, {"ckks", "ckks", 1e-6, 0}, {"ss-tree", "ss", 1e-6, 2}} {
 		t.Run(c.name, func(t *testing.T) {
-			exp := []string{"-limit", "600", "-test-limit", "500", "-workers", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3"}
+			exp := []string{"-limit", "600", "-test-limit", "500", "-workers", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3", "-data-dir", dataDir}
 			if c.groups > 0 {
 				exp = append(exp, "-group-size", "1")
 			}
@@ -132,20 +137,19 @@ func TestClusterMatchesInProcess(t *testing.T) {
 	}
 }
 
-// TestCrashedNodeIsADropout kills alice's node after round 1: the later
-// rounds go on with bob alone, alice recorded as dropped.
+// TestCrashedNodeIsADropout kills alice's node while the model owner is
+// paused after round 1 (-pause-after 1): the later rounds go on with bob
+// alone, alice recorded as dropped, and the surviving nodes exit.
 func TestCrashedNodeIsADropout(t *testing.T) {
-	if os.Getenv(dataset.EnvDataDir) == "" {
-		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
-	}
+	dataDir := testenv.DataDir(t)
 	bin := buildBinary(t)
-	exp := []string{"-limit", "400", "-test-limit", "200", "-workers", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s"}
+	exp := []string{"-limit", "400", "-test-limit", "200", "-workers", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s", "-data-dir", dataDir}
 	addrs := freePorts(t, 4)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmds := map[string]*exec.Cmd{}
-	for i, who := range [][]string{{"-role", "model-owner"}, {"-role", "secure-worker"}, {"-parties", "bob"}, {"-parties", "alice"}} {
+	for i, who := range [][]string{{"-role", "model-owner", "-pause-after", "1"}, {"-role", "secure-worker"}, {"-parties", "bob"}, {"-parties", "alice"}} {
 		args := append([]string{"node", "-bind", addrs[i], "-seeds", strings.Join(addrs, ","), "-out", out}, who...)
 		cmd := exec.CommandContext(ctx, bin, append(args, exp...)...)
 		cmd.Stderr = os.Stderr
@@ -155,42 +159,64 @@ func TestCrashedNodeIsADropout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	resume, err := cmds["model-owner"].StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, cmd := range cmds {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	}
-	lines := bufio.NewScanner(progress)
-	for lines.Scan() {
-		if strings.HasPrefix(lines.Text(), "round  1/3") {
-			cmds["alice"].Process.Kill()
+	// The model owner's output ends when its node exits, at the latest
+	// when ctx kills it.
+	paused := false
+	for lines := bufio.NewScanner(progress); lines.Scan(); {
+		t.Log(lines.Text())
+		if !strings.HasPrefix(lines.Text(), "paused after round 1") {
+			continue
+		}
+		paused = true
+		cmds["alice"].Process.Kill()
+		cmds["alice"].Wait() // alice is gone before round 2 starts
+		if _, err := io.WriteString(resume, "\n"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := cmds["model-owner"].Wait(); err != nil {
 		t.Fatalf("model owner's node: %v", err)
 	}
-	data, err := os.ReadFile(filepath.Join(out, "results.csv"))
+	if !paused {
+		t.Fatal("the model owner's node never paused after round 1")
+	}
+	for _, name := range []string{"secure-worker", "bob"} {
+		if err := cmds[name].Wait(); err != nil {
+			t.Errorf("%s's node did not exit cleanly after the run: %v", name, err)
+		}
+	}
+	rows, err := results.ReadCSV(filepath.Join(out, "results.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := strings.Split(strings.TrimSpace(string(data)), "\n")
 	if len(rows) != 4 {
-		t.Fatalf("results.csv has %d rows, want header + 3:\n%s", len(rows), data)
+		t.Fatalf("results.csv has %d rows, want header + 3: %v", len(rows), rows)
 	}
-	header := strings.Split(rows[0], ",")
 	col := func(name string) int {
-		i := slices.Index(header, name)
+		i := slices.Index(rows[0], name)
 		if i < 0 {
-			t.Fatalf("results.csv has no %s column: %v", name, header)
+			t.Fatalf("results.csv has no %s column: %v", name, rows[0])
 		}
 		return i
 	}
 	contributors, dropped, failed := col("contributors"), col("dropped"), col("error")
-	for _, row := range rows[2:] {
-		f := strings.Split(row, ",")
-		if f[contributors] != "1" || f[dropped] != "alice" || f[failed] != "" {
-			t.Errorf("after the crash: contributors %s, dropped %q, error %q; want 1, alice, none", f[contributors], f[dropped], f[failed])
+	for round, row := range rows[1:] {
+		want := []string{"1", "alice", ""} // after the crash
+		if round == 0 {
+			want = []string{"2", "", ""}
+		}
+		if got := []string{row[contributors], row[dropped], row[failed]}; !slices.Equal(got, want) {
+			t.Errorf("round %d: contributors, dropped, error %q; want %q", round+1, got, want)
 		}
 	}
 }

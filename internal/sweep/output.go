@@ -83,7 +83,11 @@ func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels 
 	s.Settings = append(s.Settings, o)
 }
 
-// ReadSummary reads the summary.json a sweep wrote to dir.
+// ReadSummary reads the summary.json a sweep wrote to dir. It refuses a
+// setting that the outputs could not be rewritten from: one without
+// owners, a label histogram whose rows differ in length, or a null
+// refused-message record. It does not validate the configuration: -resume
+// does, and other experiments record configurations of their own.
 func ReadSummary(dir string) (*Summary, error) {
 	path := filepath.Join(dir, "summary.json")
 	b, err := os.ReadFile(path)
@@ -94,7 +98,30 @@ func ReadSummary(dir string) (*Summary, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	for i, o := range s.Settings {
+		if err := o.check(); err != nil {
+			return nil, fmt.Errorf("read %s: setting %d: %w", path, i, err)
+		}
+	}
 	return &s, nil
+}
+
+// check reports what in o would stop Write or Plot.
+func (o Outcome) check() error {
+	if o.Workers < 1 {
+		return fmt.Errorf("%d owners", o.Workers)
+	}
+	for _, h := range o.Labels {
+		if len(h) != len(o.Labels[0]) {
+			return fmt.Errorf("label histogram rows of %d and %d classes", len(o.Labels[0]), len(h))
+		}
+	}
+	for _, r := range o.Rounds {
+		if slices.Contains(r.Rejected, nil) {
+			return fmt.Errorf("round %d: a null refused message", r.Round)
+		}
+	}
+	return nil
 }
 
 // has reports whether setting st has finished.
@@ -190,8 +217,8 @@ func (s *Summary) Plot(dir string) error {
 			continue
 		}
 		drawn[key] = true
-		if o.Workers > maxLabelBars {
-			continue // unreadable as bars
+		if o.Workers > maxLabelBars || len(o.Labels) == 0 {
+			continue // unreadable as bars, or none recorded
 		}
 		if err := plotLabels(dir, o); err != nil {
 			return err
@@ -219,7 +246,11 @@ func plotLabels(dir string, o Outcome) error {
 }
 
 // WriteParams writes a parameter vector as little-endian float64 values.
+// It refuses a NaN or infinite parameter, as ReadParams does.
 func WriteParams(path string, p []float64) error {
+	if err := finiteParams(p); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	buf := make([]byte, 0, 8*len(p))
 	for _, v := range p {
 		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
@@ -227,7 +258,8 @@ func WriteParams(path string, p []float64) error {
 	return atomicfile.WriteFile(path, buf)
 }
 
-// ReadParams reads a vector written by WriteParams.
+// ReadParams reads a vector written by WriteParams. It refuses a file
+// that is not a whole number of values or holds a NaN or infinity.
 func ReadParams(path string) ([]float64, error) {
 	buf, err := os.ReadFile(path)
 	if err != nil {
@@ -240,5 +272,18 @@ func ReadParams(path string) ([]float64, error) {
 	for i := range p {
 		p[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:]))
 	}
+	if err := finiteParams(p); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
 	return p, nil
+}
+
+// finiteParams reports the first parameter of p that is NaN or infinite.
+func finiteParams(p []float64) error {
+	for i, v := range p {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("parameter %d is %v", i, v)
+		}
+	}
+	return nil
 }

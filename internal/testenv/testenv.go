@@ -14,8 +14,8 @@ import (
 	"testing"
 )
 
-// Environment variables. DataEnv is DataEnv, repeated so that
-// dataset's own tests may use this package.
+// Environment variables. DataEnv is dataset.EnvDataDir, repeated so that
+// dataset's own tests may use this package (dataset checks they agree).
 const (
 	DataEnv        = "FEDACTOR_DATA"
 	RequireDataEnv = "FEDACTOR_REQUIRE_DATA"
