@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/fedactor/fedactor/nn"
 )
@@ -57,6 +58,35 @@ func (e *env) quitting() bool {
 	default:
 		return false
 	}
+}
+
+// party is what each actor holds of its node: the shared env, and its own
+// name, under which it stamps what it sends.
+type party struct {
+	*env
+	name string
+}
+
+// send stamps msg as sent by p (the same stamp for every recipient of a
+// message sent to several) and sends it to the party called to.
+func (p party) send(ctx actor.SenderContext, to string, msg proto.Message) {
+	stamp(msg, p.name)
+	p.env.send(ctx, to, msg)
+}
+
+// stamp sets msg's Stamp to one from party, unless it has that one
+// already: a message sent to several parties is stamped before the first
+// send and only read afterwards.
+func stamp(msg proto.Message, from string) {
+	m := msg.ProtoReflect()
+	fd := m.Descriptor().Fields().ByName("stamp")
+	if fd == nil {
+		return
+	}
+	if s, ok := m.Get(fd).Message().Interface().(*Stamp); ok && s.GetFrom() == from {
+		return
+	}
+	m.Set(fd, protoreflect.ValueOfMessage((&Stamp{From: from}).ProtoReflect()))
 }
 
 // send counts msg's serialized size under its kind and sends it to the

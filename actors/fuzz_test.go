@@ -109,11 +109,11 @@ func newFuzzParties(t testing.TB, scheme string) *fuzzParties {
 			p.sent, p.sentTo = append(p.sent, proto.Clone(m)), append(p.sentTo, target)
 			mu.Unlock()
 		}
-		mo := &modelOwner{env: e, done: func(_ *Result, err error) {
+		mo := newModelOwner(e, func(_ *Result, err error) {
 			if errors.Is(err, errCrashed) {
 				p.crashed = err
 			}
-		}}
+		})
 		root, owner := newSecureWorker(e), newDataOwner(e, 0)
 		parties := []actor.Actor{root, mo, owner}
 		if group > 0 {

@@ -25,8 +25,7 @@ import (
 // groupWorker is the secure worker of one group. Like the root it holds a
 // crypto.Combiner only: parameters and public keys.
 type groupWorker struct {
-	*env
-	name     string
+	party
 	members  []string
 	timers   *scheduler.TimerScheduler
 	cancel   scheduler.CancelFunc
@@ -43,7 +42,7 @@ type groupDeadline struct{ round int32 }
 
 func newGroupWorker(e *env, group int) *groupWorker {
 	name := GroupWorkerName(group)
-	return &groupWorker{env: e, name: name, members: e.fed.Groups()[group], rejected: rejectLog{party: name}}
+	return &groupWorker{party: party{e, name}, members: e.fed.Groups()[group], rejected: rejectLog{party: name}}
 }
 
 // Receive implements actor.Actor.

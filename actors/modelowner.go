@@ -22,7 +22,7 @@ import (
 // starts every round, reveals the aggregate, applies the strategy,
 // evaluates and records the round.
 type modelOwner struct {
-	*env
+	party
 	timers   *scheduler.TimerScheduler
 	cancel   scheduler.CancelFunc
 	revealer crypto.Revealer
@@ -51,6 +51,10 @@ type modelOwner struct {
 	pending stragglers
 }
 
+func newModelOwner(e *env, done func(*Result, error)) *modelOwner {
+	return &modelOwner{party: party{e, ModelOwnerName}, done: done, rejected: rejectLog{party: ModelOwnerName}}
+}
+
 // errCrashed ends a run whose model owner panicked: a bug, not bad input.
 var errCrashed = errors.New("actors: model owner failed")
 
@@ -73,7 +77,6 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		mo.timers = scheduler.NewTimerScheduler(ctx)
-		mo.rejected.party = ModelOwnerName
 	case *Start:
 		if mo.ready != nil {
 			err = reject(ReasonDuplicate, "duplicate start")

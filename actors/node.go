@@ -75,7 +75,7 @@ func (n *Node) Props(name string) (*actor.Props, error) {
 		producer = func() actor.Actor { return newGroupWorker(n.env, g) }
 	case name == ModelOwnerName:
 		producer = func() actor.Actor {
-			return &modelOwner{env: n.env, done: func(r *Result, err error) { n.done <- outcome{r, err} }}
+			return newModelOwner(n.env, func(r *Result, err error) { n.done <- outcome{r, err} })
 		}
 	case i >= 0:
 		// One instance for the node's life: when the owner panics, its

@@ -25,7 +25,7 @@ import (
 // scheme has one, and answers Ready. Every message it refuses is recorded
 // with a reason code and reaches the model owner on its next OwnerReport.
 type dataOwner struct {
-	*env
+	party
 	idx  int
 	self Owner
 
@@ -48,7 +48,8 @@ type dataOwner struct {
 }
 
 func newDataOwner(e *env, idx int) *dataOwner {
-	o := &dataOwner{env: e, idx: idx, self: e.fed.Owners[idx], rejected: rejectLog{party: e.fed.Owners[idx].Name}}
+	name := e.fed.Owners[idx].Name
+	o := &dataOwner{party: party{e, name}, idx: idx, self: e.fed.Owners[idx], rejected: rejectLog{party: name}}
 	if kg, ok := e.fed.Scheme.(crypto.KeyGen); ok {
 		o.keys = &ownerKeys{everyRound: kg.KeysEveryRound()}
 	}

@@ -24,7 +24,7 @@ import (
 // In an aggregation tree it collects its groups' aggregates (group.go)
 // instead of the owners' updates.
 type secureWorker struct {
-	*env
+	party
 	behavior actor.Behavior
 	timers   *scheduler.TimerScheduler
 	cancel   scheduler.CancelFunc
@@ -52,7 +52,7 @@ type phaseDeadline struct {
 }
 
 func newSecureWorker(e *env) *secureWorker {
-	w := &secureWorker{env: e, groups: e.fed.Groups(), rejected: rejectLog{party: SecureWorkerName}}
+	w := &secureWorker{party: party{e, SecureWorkerName}, groups: e.fed.Groups(), rejected: rejectLog{party: SecureWorkerName}}
 	if kg, ok := e.fed.Scheme.(crypto.KeyGen); ok {
 		w.keys = &workerKeys{everyRound: kg.KeysEveryRound()}
 	}

@@ -1,0 +1,42 @@
+package actors
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// TestEveryMessageIsStamped runs a federation of each message shape and
+// checks that every message a party sends carries a stamp naming it, the
+// same party its sender field names, if it has one.
+func TestEveryMessageIsStamped(t *testing.T) {
+	for _, scheme := range []string{"plain", "ss", "secagg", "ckks-threshold"} {
+		t.Run(scheme, func(t *testing.T) {
+			f := toyFederation(t, scheme)
+			f.GroupSize = 2
+			var mu sync.Mutex
+			var bad []string
+			parties := append(f.secureWorkers(), ModelOwnerName)
+			for _, o := range f.Owners {
+				parties = append(parties, o.Name)
+			}
+			f.Observe = func(to string, msg proto.Message) {
+				from := msg.ProtoReflect().Get(msg.ProtoReflect().Descriptor().Fields().ByName("stamp")).Message().Interface().(*Stamp).GetFrom()
+				if s := senderOf(msg); !slices.Contains(parties, from) || (s != "" && s != from) {
+					mu.Lock()
+					bad = append(bad, kindOf(msg)+" to "+to+" stamped from "+from+", sender "+s)
+					mu.Unlock()
+				}
+			}
+			if _, err := Run(context.Background(), f); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range bad {
+				t.Error(b)
+			}
+		})
+	}
+}
