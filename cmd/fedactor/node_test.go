@@ -73,7 +73,7 @@ func TestClusterMatchesInProcess(t *testing.T) {
 		groups       int // with -group-size 1: one group worker per owner
 	}{{"plain", "plain", 0, 0}, {"ckks", "ckks", 1e-6, 0}, {"ss-tree", "ss", 1e-6, 2}} {
 		t.Run(c.name, func(t *testing.T) {
-			exp := []string{"-limit", "600", "-test-limit", "500", "-workers", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3"}
+			exp := []string{"-limit", "600", "-test-limit", "500", "-owners", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3"}
 			if c.groups > 0 {
 				exp = append(exp, "-group-size", "1")
 			}
@@ -139,7 +139,7 @@ func TestCrashedNodeIsADropout(t *testing.T) {
 		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
 	}
 	bin := buildBinary(t)
-	exp := []string{"-limit", "400", "-test-limit", "200", "-workers", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s"}
+	exp := []string{"-limit", "400", "-test-limit", "200", "-owners", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s"}
 	addrs := freePorts(t, 4)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -43,7 +43,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -177,11 +176,12 @@ func (c config) validate() error {
 			return fmt.Errorf("unknown split %q (valid: iid, noniid)", s)
 		}
 	}
-	switch {
-	case !slices.Contains(crypto.Names(), c.Scheme):
-		return fmt.Errorf("unknown scheme %q (valid: %s)", c.Scheme, strings.Join(crypto.Names(), ", "))
-	case c.Scheme == "ckks-threshold":
-		return errors.New("ckks-threshold cannot sample clients: its key shares belong to fixed owners")
+	info, err := crypto.Describe(c.Scheme)
+	if err != nil {
+		return err
+	}
+	if info.FixedOwners {
+		return fmt.Errorf("%s cannot sample clients: its key shares belong to fixed owners", c.Scheme)
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func main() {
 		last := o.Rounds[len(o.Rounds)-1]
 		fmt.Printf("%s: final accuracy %.2f%%, ε %.3g (δ %g)\n", name, 100*last.TestAccuracy, last.Epsilon, c.DP.Delta)
 	}
-	title := fmt.Sprintf("DP-FedAvg, %s, %d clients, %s", c.Model, c.Workers[0], c.Schemes[0])
+	title := fmt.Sprintf("DP-FedAvg, %s, %d clients, %s", c.Model, c.Owners[0], c.Schemes[0])
 	if err := plots.Lines(filepath.Join(out, "accuracy.png"), plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}, byRound); err != nil {
 		log.Fatalf("privacy: %v", err)
 	}

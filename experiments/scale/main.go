@@ -26,9 +26,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/internal/results"
@@ -59,7 +61,7 @@ type point struct {
 	Registered int    `json:"registered"`
 	Active     int    `json:"active"`
 	GroupSize  int    `json:"group_size"`
-	Committee  int    `json:"committee,omitempty"` // ss share holders besides the secure worker; 0: all owners
+	Committee  int    `json:"committee,omitempty"` // share holders besides the secure worker; 0: all owners
 	// RoundSeconds is the last round's wall time (the first includes
 	// set-up effects); Rounds has every round.
 	RoundSeconds float64 `json:"round_seconds"`
@@ -146,11 +148,11 @@ func main() {
 
 func parseFlags() options {
 	var o options
-	schemes := flag.String("schemes", "plain,ss,ckks", "comma-separated aggregation schemes")
+	schemes := flag.String("schemes", "plain,ss,ckks", "comma-separated aggregation schemes: "+strings.Join(crypto.Names(), ", "))
 	active := flag.String("active", "10,30,100,300,1000", "comma-separated numbers of owners that train in each round")
 	groups := flag.String("group-size", "0", "comma-separated aggregation-tree group sizes (0 = one flat secure worker)")
 	flag.IntVar(&o.registered, "registered", 10000, "registered clients; each holds 60,000/registered examples")
-	flag.IntVar(&o.committee, "committee", 0, "with ss, the owners per round that hold shares besides the secure worker (0 = all)")
+	flag.IntVar(&o.committee, "committee", 0, "with additive ss, the owners per round that hold shares besides the secure worker (0 = all)")
 	flag.IntVar(&o.rounds, "rounds", 2, "rounds per federation (the last one is timed)")
 	flag.StringVar(&o.model, "model", "cnn", "model: cnn, mlp or logreg")
 	flag.IntVar(&o.batch, "batch", 10, "local batch size")
@@ -201,10 +203,14 @@ func positives(s string, lo int) ([]int, error) {
 // measure runs one federation: k registered clients, m of them per round.
 func measure(ctx context.Context, o options, d *sweep.Data, scheme string, k, m, groupSize int, logger *slog.Logger) (point, error) {
 	p := point{Scheme: scheme, Registered: k, Active: m, GroupSize: groupSize}
-	if scheme == "ss" {
+	info, err := crypto.Describe(scheme)
+	if err != nil {
+		return p, err
+	}
+	if info.Committee {
 		p.Committee = min(o.committee, m)
 	}
-	c := sweep.Config{Dataset: "mnist", Model: o.model, Schemes: []string{scheme}, Splits: []string{"iid"}, Workers: []int{k},
+	c := sweep.Config{Dataset: "mnist", Model: o.model, Schemes: []string{scheme}, Splits: []string{"iid"}, Owners: []int{k},
 		Rounds: o.rounds, Epochs: 1, Batch: o.batch, LR: 1e-3, Seed: o.seed, Fraction: float64(m) / float64(k),
 		Deadline: time.Hour, DropoutAt: "any", Committee: p.Committee}
 	if err := c.Validate(); err != nil {
@@ -213,7 +219,7 @@ func measure(ctx context.Context, o options, d *sweep.Data, scheme string, k, m,
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	fed, _, err := sweep.Build(c, sweep.Setting{Scheme: scheme, Split: "iid", Workers: k}, d)
+	fed, _, err := sweep.Build(c, sweep.Setting{Scheme: scheme, Split: "iid", Owners: k}, d)
 	if err != nil {
 		return p, err
 	}
@@ -305,7 +311,7 @@ func write(o options, sum summary) error {
 		if p.GroupSize > 0 {
 			name = fmt.Sprintf("%s, groups of %d", p.Scheme, p.GroupSize)
 		}
-		if o.committee > 0 && p.Scheme == "ss" {
+		if p.Committee > 0 {
 			name += fmt.Sprintf(", committee of %d", o.committee)
 		}
 		if series[name] == nil {

@@ -39,7 +39,7 @@ func runHyperAggregate(ctx context.Context, o options) (*report, error) {
 	}
 	d.TrainIdx = skip
 	const peers, group, dropper = 6, 3, 5
-	c := sweep.Config{Dataset: "mnist", Model: "cnn", Schemes: []string{"ss"}, Splits: []string{"iid"}, Workers: []int{peers},
+	c := sweep.Config{Dataset: "mnist", Model: "cnn", Schemes: []string{"ss"}, Splits: []string{"iid"}, Owners: []int{peers},
 		GroupSize: group, Rounds: o.rounds(5), Epochs: 1, Batch: 32, LR: 1e-3, Seed: o.Seed, Deadline: o.deadline(10 * time.Second)}
 	dropRound := min(2, c.Rounds)
 	rec := newRecord("hyperaggregate", c, o)
@@ -68,7 +68,7 @@ func runHyperAggregate(ctx context.Context, o options) (*report, error) {
 	for _, run := range runs {
 		rc := c
 		rc.Threshold = run.threshold
-		st := sweep.Setting{Scheme: "ss", Split: "iid", Workers: peers}
+		st := sweep.Setting{Scheme: "ss", Split: "iid", Owners: peers}
 		res, err := rec.runSetting(ctx, o, run.label, rc, st, d, run.edit)
 		if err != nil {
 			return nil, err

@@ -37,7 +37,7 @@ func runPySyft(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	schemes := []string{"plain", "ss"}
-	c := sweep.Config{Dataset: "pysyft-toy", Model: "linear", Schemes: schemes, Splits: []string{"toy"}, Workers: []int{2},
+	c := sweep.Config{Dataset: "pysyft-toy", Model: "linear", Schemes: schemes, Splits: []string{"toy"}, Owners: []int{2},
 		Rounds: o.rounds(10), Epochs: 10, Batch: 2, LR: 0.2, Seed: o.Seed, Unweighted: true}
 	rec := newRecord("pysyft-lesson", c, o)
 	r := &report{}
@@ -59,7 +59,7 @@ func runPySyft(ctx context.Context, o options) (*report, error) {
 			Test: data, Rounds: c.Rounds, Seed: o.Seed,
 			Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: "sgd", LR: c.LR},
 		}
-		res, err := rec.run(ctx, o, name, sweep.Setting{Scheme: name, Split: "toy", Workers: 2}, fed, nil)
+		res, err := rec.run(ctx, o, name, sweep.Setting{Scheme: name, Split: "toy", Owners: 2}, fed, nil)
 		if err != nil {
 			return nil, err
 		}

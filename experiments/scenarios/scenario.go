@@ -103,7 +103,7 @@ type record struct {
 }
 
 // newRecord starts the record of preset name, configured by c (its
-// Model, Schemes, Splits and Workers label the runs).
+// Model, Schemes, Splits and Owners label the runs).
 func newRecord(name string, c sweep.Config, o options) *record {
 	c.Out = o.Out
 	s := sweep.NewSummary(c)

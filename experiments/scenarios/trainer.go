@@ -60,13 +60,13 @@ func runTrainer(ctx context.Context, o options) (*report, error) {
 		owners[i] = actors.Owner{Name: actors.OwnerName(i), Data: train, Indices: idx}
 	}
 	c := sweep.Config{Dataset: "synthetic-linear", Model: "linear", Schemes: []string{"paillier"}, Splits: []string{"iid"},
-		Workers: []int{trainerOwners}, Rounds: o.rounds(trainerIterations), Epochs: 1, Batch: trainerPerOwner, LR: 0.1, Seed: o.Seed}
+		Owners: []int{trainerOwners}, Rounds: o.rounds(trainerIterations), Epochs: 1, Batch: trainerPerOwner, LR: 0.1, Seed: o.Seed}
 	rec := newRecord("federated-trainer", c, o)
 	fed := actors.Federation{
 		Scheme: scheme, Model: m, Owners: owners, Test: test, Rounds: c.Rounds, Seed: o.Seed,
 		Train: actors.TrainConfig{Epochs: 1, BatchSize: c.Batch, Optimizer: "sgd", LR: c.LR},
 	}
-	res, err := rec.run(ctx, o, "paillier", sweep.Setting{Scheme: "paillier", Split: "iid", Workers: trainerOwners}, fed, nil)
+	res, err := rec.run(ctx, o, "paillier", sweep.Setting{Scheme: "paillier", Split: "iid", Owners: trainerOwners}, fed, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func TestKilledRunResumes(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	args := []string{"-scheme", "plain", "-model", "mlp", "-workers", "2", "-splits", "iid", "-rounds", "6",
+	args := []string{"-scheme", "plain", "-model", "mlp", "-owners", "2", "-splits", "iid", "-rounds", "6",
 		"-limit", "4000", "-test-limit", "1000", "-epochs", "2"}
 	whole, killed := filepath.Join(tmp, "whole"), filepath.Join(tmp, "killed")
 	if out, err := exec.Command(bin, append(args, "-out", whole)...).CombinedOutput(); err != nil {

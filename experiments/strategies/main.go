@@ -6,7 +6,7 @@
 //	go run ./experiments/strategies                        # cnn, 10 owners, shards, 20 rounds
 //	go run ./experiments/strategies -variants fedavg,fedadam:lr=0.003 -rounds 50
 //
-// It accepts every flag of experiments/split (one scheme, split and worker
+// It accepts every flag of experiments/split (one scheme, split and owner
 // count). Each variant's outputs go to -out/<variant>; accuracy.png plots
 // all of them and the table at the end gives rounds to -target.
 package main
@@ -30,7 +30,7 @@ import (
 func main() {
 	log.SetFlags(0)
 	flags := sweep.NewFlags(flag.CommandLine, "strategies")
-	if err := flags.SetDefaults(map[string]string{"splits": "shards", "workers": "10", "scheme": "plain", "rounds": "20", "limit": "0"}); err != nil {
+	if err := flags.SetDefaults(map[string]string{"splits": "shards", "owners": "10", "scheme": "plain", "rounds": "20", "limit": "0"}); err != nil {
 		log.Fatalf("strategies: %v", err)
 	}
 	variants := flag.String("variants", "fedavg,fedprox,fedavgm,fedadam", "comma-separated strategies (policy specs such as fedadam:lr=0.003), and fedprox for FedAvg with -mu")
@@ -77,7 +77,7 @@ func main() {
 		series = append(series, s)
 		table = append(table, fmt.Sprintf("%-28s %-12s %8.2f%%  %s", v, reached, 100*o.FinalAccuracy, cli.Duration(time.Since(start))))
 	}
-	title := fmt.Sprintf("%s, %s split, %d owners, %s: strategies", c.Model, c.Splits[0], c.Workers[0], c.Schemes[0])
+	title := fmt.Sprintf("%s, %s split, %d owners, %s: strategies", c.Model, c.Splits[0], c.Owners[0], c.Schemes[0])
 	chart := plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}
 	if err := plots.Lines(filepath.Join(out, "accuracy.png"), chart, series); err != nil {
 		log.Fatalf("strategies: %v", err)

@@ -1,13 +1,15 @@
 // Package cli holds what the experiment mains share: data loading with the
-// common flags, logging and progress lines.
+// common flags, logging, progress-line durations and list flags.
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,4 +71,38 @@ func List(s string) []string {
 		}
 	}
 	return out
+}
+
+// Ints parses a comma-separated list of integers, each at least lo.
+func Ints(s string, lo int) ([]int, error) {
+	var out []int
+	for _, f := range List(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < lo {
+			return nil, fmt.Errorf("%q is not an integer >= %d", f, lo)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Given returns the names of the flags of fs that the command line set.
+func Given(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
+}
+
+// Quick sets each flag of fs named in values to its value unless given
+// holds its name: the smaller defaults of a -quick run, under which the
+// flags given explicitly still win.
+func Quick(fs *flag.FlagSet, given map[string]bool, values map[string]string) error {
+	for name, v := range values {
+		if !given[name] {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("-quick: %w", err)
+			}
+		}
+	}
+	return nil
 }

@@ -38,11 +38,11 @@ func newEstimate(c Config, d *Data, settings []Setting) *estimate {
 	e := &estimate{start: time.Now(), work: map[Setting]float64{}, rounds: c.Rounds}
 	for _, s := range settings {
 		train := float64(len(d.TrainIdx) * c.Epochs)
-		m := float64(c.Cohort(s.Workers))
+		m := float64(c.Cohort(s.Owners))
 		if s.Split == "full" {
-			train *= float64(s.Workers)
+			train *= float64(s.Owners)
 		}
-		train *= m / float64(s.Workers) // the cohort's share
+		train *= m / float64(s.Owners) // the cohort's share
 		round := train/(speed*min(cores, m)) + float64(len(d.TestIdx))/(3*speed*cores)
 		e.work[s] = round
 		e.budget += round * float64(c.Rounds)

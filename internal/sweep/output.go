@@ -104,7 +104,7 @@ func (s *Summary) has(st Setting) bool {
 
 // Columns of results.csv. Times are seconds; train and protect are means
 // over the round's contributing owners, combine the slowest holder's.
-var Columns = []string{"scheme", "split", "workers", "round", "test_accuracy", "test_loss", "train_loss",
+var Columns = []string{"scheme", "split", "owners", "round", "test_accuracy", "test_loss", "train_loss",
 	"round_seconds", "train_seconds", "protect_seconds", "combine_seconds", "reveal_seconds", "evaluate_seconds",
 	"bytes_sent", "contributors", "dropped", "rejected", "epsilon", "error"}
 
@@ -113,7 +113,7 @@ func (s *Summary) rows() [][]string {
 	var rows [][]string
 	for _, o := range s.Settings {
 		for _, r := range o.Rounds {
-			rows = append(rows, []string{o.Scheme, o.Split, strconv.Itoa(o.Workers), strconv.Itoa(r.Round),
+			rows = append(rows, []string{o.Scheme, o.Split, strconv.Itoa(o.Owners), strconv.Itoa(r.Round),
 				f(r.TestAccuracy), f(r.TestLoss), f(r.TrainLoss), f(r.Seconds), f(r.Train), f(r.Protect), f(r.Combine),
 				f(r.Reveal), f(r.Evaluate), strconv.FormatInt(r.BytesSent, 10), strconv.Itoa(len(r.Contributors)),
 				strings.Join(r.Dropped, " "), strconv.Itoa(rejected(r)), f(r.Epsilon), r.Err})
@@ -140,7 +140,7 @@ func (s *Summary) Write(dir string) error {
 }
 
 // Plot draws accuracy_<split>.png (a line per worker count and scheme),
-// accuracy_workers_<n>.png (a line per split and scheme) and
+// accuracy_owners_<n>.png (a line per split and scheme) and
 // labels_<split>_<n>.png (the label histogram of every owner).
 func (s *Summary) Plot(dir string) error {
 	c := s.Config
@@ -163,7 +163,7 @@ func (s *Summary) Plot(dir string) error {
 		var series []plots.Series
 		for _, o := range s.Settings {
 			if o.Split == split {
-				series = append(series, line(o, fmt.Sprintf("%d owners", o.Workers)))
+				series = append(series, line(o, fmt.Sprintf("%d owners", o.Owners)))
 			}
 		}
 		title := fmt.Sprintf("%s, %s split: accuracy per round", c.Model, split)
@@ -171,26 +171,26 @@ func (s *Summary) Plot(dir string) error {
 			return err
 		}
 	}
-	for _, w := range c.Workers {
+	for _, n := range c.Owners {
 		var series []plots.Series
 		for _, o := range s.Settings {
-			if o.Workers == w {
+			if o.Owners == n {
 				series = append(series, line(o, o.Split))
 			}
 		}
-		title := fmt.Sprintf("%s, %d owners: accuracy per round", c.Model, w)
-		if err := plots.Lines(filepath.Join(dir, fmt.Sprintf("accuracy_workers_%d.png", w)), chart(title), series); err != nil {
+		title := fmt.Sprintf("%s, %d owners: accuracy per round", c.Model, n)
+		if err := plots.Lines(filepath.Join(dir, fmt.Sprintf("accuracy_owners_%d.png", n)), chart(title), series); err != nil {
 			return err
 		}
 	}
 	drawn := map[Setting]bool{}
 	for _, o := range s.Settings {
-		key := Setting{Split: o.Split, Workers: o.Workers}
+		key := Setting{Split: o.Split, Owners: o.Owners}
 		if drawn[key] {
 			continue
 		}
 		drawn[key] = true
-		if o.Workers > maxLabelBars {
+		if o.Owners > maxLabelBars {
 			continue // unreadable as bars
 		}
 		if err := plotLabels(dir, o); err != nil {
@@ -204,7 +204,7 @@ func (s *Summary) Plot(dir string) error {
 const maxLabelBars = 100
 
 func plotLabels(dir string, o Outcome) error {
-	names := actors.OwnerNames(o.Workers)
+	names := actors.OwnerNames(o.Owners)
 	var series []plots.Series
 	for class := range o.Labels[0] {
 		ser := plots.Series{Name: "class " + strconv.Itoa(class)}
@@ -213,9 +213,9 @@ func plotLabels(dir string, o Outcome) error {
 		}
 		series = append(series, ser)
 	}
-	title := fmt.Sprintf("%s split, %d owners: labels per owner", o.Split, o.Workers)
+	title := fmt.Sprintf("%s split, %d owners: labels per owner", o.Split, o.Owners)
 	chart := plots.Chart{Title: title, XLabel: "data owner", YLabel: "training examples"}
-	return plots.StackedBars(filepath.Join(dir, fmt.Sprintf("labels_%s_%d.png", o.Split, o.Workers)), chart, slices.Clone(names), series)
+	return plots.StackedBars(filepath.Join(dir, fmt.Sprintf("labels_%s_%d.png", o.Split, o.Owners)), chart, slices.Clone(names), series)
 }
 
 // WriteParams writes a parameter vector as little-endian float64 values.

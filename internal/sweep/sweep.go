@@ -27,21 +27,23 @@ import (
 	"github.com/fedactor/fedactor/nn"
 )
 
-// Config is a sweep: every combination of Schemes, Splits and Workers is
+// Config is a sweep: every combination of Schemes, Splits and Owners is
 // one setting, run for Rounds rounds.
 type Config struct {
 	Dataset string   `json:"dataset"`
 	Model   string   `json:"model"`
 	Schemes []string `json:"schemes"`
 	// Params is the crypto parameter preset ("" = the scheme's default).
-	Params  string   `json:"params,omitempty"`
-	Splits  []string `json:"splits"`
-	Workers []int    `json:"workers"`
-	Alpha   float64  `json:"alpha"`
-	Rounds  int      `json:"rounds"`
-	Epochs  int      `json:"epochs"`
-	Batch   int      `json:"batch"`
-	LR      float64  `json:"lr"`
+	Params string   `json:"params,omitempty"`
+	Splits []string `json:"splits"`
+	// Owners are the numbers of data owners (with Fraction, of registered
+	// clients) of the settings.
+	Owners []int   `json:"owners"`
+	Alpha  float64 `json:"alpha"`
+	Rounds int     `json:"rounds"`
+	Epochs int     `json:"epochs"`
+	Batch  int     `json:"batch"`
+	LR     float64 `json:"lr"`
 	// Limit and TestLimit subsample the training and test sets (0 = all).
 	Limit      int    `json:"limit"`
 	TestLimit  int    `json:"test_limit"`
@@ -53,17 +55,17 @@ type Config struct {
 	// DropoutAt says when: before-send, before-unmask or any.
 	Dropout   float64 `json:"dropout"`
 	DropoutAt string  `json:"dropout_at"`
-	// Threshold is the number of parties whose answers suffice to reveal
-	// (ss: holders, secagg and ckks-threshold: data owners); 0 picks the
+	// Threshold is the number of parties whose answers suffice to reveal,
+	// for the schemes that take one (crypto.Info.Threshold); 0 picks the
 	// scheme's default, or DropoutThreshold when Dropout > 0.
 	Threshold int `json:"threshold"`
-	// Committee, with additive ss, is the number of data owners per round
-	// that hold shares besides the secure worker (capped at the owners per
-	// round); 0 means all of them. Other schemes ignore it.
+	// Committee, for the schemes that take one (crypto.Info.Committee), is
+	// the number of data owners per round that hold shares besides the
+	// secure worker (capped at the owners per round); 0 means all of them.
 	Committee int `json:"committee,omitempty"`
 	// MaxNorm bounds the L2 norm of an update (0 = no bound).
 	MaxNorm float64 `json:"max_norm"`
-	// Fraction, if above 0, turns on client sampling: each worker count is
+	// Fraction, if above 0, turns on client sampling: each owner count is
 	// a number K of registered clients, of which Cohort(K) train in each
 	// round.
 	Fraction float64 `json:"fraction,omitempty"`
@@ -120,7 +122,7 @@ func (c Config) strategy() (policy.Strategy, error) {
 }
 
 // Cohort returns the number of owners that train in a round of a setting
-// with n workers: n, or with sampling C·n rounded, at least 1.
+// with n owners: n, or with sampling C·n rounded, at least 1.
 func (c Config) Cohort(n int) int {
 	if c.Fraction <= 0 {
 		return n
@@ -130,19 +132,19 @@ func (c Config) Cohort(n int) int {
 
 // Setting is one point of the sweep's grid.
 type Setting struct {
-	Scheme  string `json:"scheme"`
-	Split   string `json:"split"`
-	Workers int    `json:"workers"`
+	Scheme string `json:"scheme"`
+	Split  string `json:"split"`
+	Owners int    `json:"owners"`
 }
 
 // Settings lists the grid in the order it runs: by scheme, then split,
-// then worker count.
+// then owner count.
 func (c Config) Settings() []Setting {
 	var s []Setting
 	for _, sc := range c.Schemes {
 		for _, sp := range c.Splits {
-			for _, w := range c.Workers {
-				s = append(s, Setting{sc, sp, w})
+			for _, n := range c.Owners {
+				s = append(s, Setting{sc, sp, n})
 			}
 		}
 	}
@@ -152,8 +154,8 @@ func (c Config) Settings() []Setting {
 // OneSetting reports an error unless c's grid is a single setting, for
 // commands that vary something else (a strategy, a noise multiplier).
 func (c Config) OneSetting() error {
-	if len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Workers) != 1 {
-		return fmt.Errorf("give one -scheme, -splits and -workers (or -clients) value")
+	if len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Owners) != 1 {
+		return fmt.Errorf("give one -scheme, -splits and -owners (or -clients) value")
 	}
 	return nil
 }
@@ -161,8 +163,8 @@ func (c Config) OneSetting() error {
 // Validate reports the first problem with c.
 func (c Config) Validate() error {
 	switch {
-	case len(c.Schemes) == 0 || len(c.Splits) == 0 || len(c.Workers) == 0:
-		return fmt.Errorf("need at least one scheme, split and worker count")
+	case len(c.Schemes) == 0 || len(c.Splits) == 0 || len(c.Owners) == 0:
+		return fmt.Errorf("need at least one scheme, split and owner count")
 	case c.Rounds < 1 || c.Epochs < 1 || c.Batch < 1:
 		return fmt.Errorf("need -rounds, -epochs and -batch >= 1")
 	case c.LR <= 0:
@@ -194,17 +196,21 @@ func (c Config) Validate() error {
 	if _, err := actors.ParseDropout(c.DropoutAt); err != nil {
 		return fmt.Errorf("-dropout-at: %w", err)
 	}
-	for _, w := range c.Workers {
-		if w < 1 {
-			return fmt.Errorf("worker count %d < 1", w)
+	for _, n := range c.Owners {
+		if n < 1 {
+			return fmt.Errorf("owner count %d < 1", n)
 		}
 	}
 	for _, s := range c.Schemes {
-		for _, w := range c.Workers {
-			if c.Fraction > 0 && s == "ckks-threshold" {
-				return fmt.Errorf("ckks-threshold cannot sample clients: its key shares belong to fixed owners")
-			}
-			if _, err := c.scheme(s, c.Cohort(w), 1); err != nil {
+		info, err := crypto.Describe(s)
+		if err != nil {
+			return err
+		}
+		if c.Fraction > 0 && info.FixedOwners {
+			return fmt.Errorf("%s cannot sample clients: its key shares belong to fixed owners", s)
+		}
+		for _, n := range c.Owners {
+			if _, err := c.scheme(s, c.Cohort(n), 1); err != nil {
 				return err
 			}
 		}
@@ -214,7 +220,7 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	if _, err := nn.New(c.Model, rand.New(rand.NewPCG(1, 1))); err != nil {
+	if _, err := nn.New(c.Model, nil); err != nil {
 		return err
 	}
 	return nil
@@ -250,13 +256,13 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 		len(settings), c.Rounds, len(d.TrainIdx), len(d.TestIdx), nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.total))
 	for i, s := range settings {
 		if sum.has(s) {
-			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  done before the restart\n", i+1, len(settings), s.Scheme, s.Split, s.Workers)
+			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  done before the restart\n", i+1, len(settings), s.Scheme, s.Split, s.Owners)
 			est.skip(s)
 			continue
 		}
 		fed, parts, err := Build(c, s, d)
 		if err != nil {
-			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
+			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Owners, err)
 		}
 		fed.Logger = logger
 		fed.Checkpoint = c.checkpointDir(s)
@@ -272,12 +278,12 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 				status = "FAILED: " + rm.Err
 			}
 			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  round %2d/%d  %s  (%.1fs; elapsed %s, remaining ~%s)\n",
-				i+1, len(settings), s.Scheme, s.Split, s.Workers, rm.Round, c.Rounds, status, rm.Seconds,
+				i+1, len(settings), s.Scheme, s.Split, s.Owners, rm.Round, c.Rounds, status, rm.Seconds,
 				cli.Duration(est.elapsed()), cli.Duration(est.remaining()))
 		}
 		res, err := actors.Run(ctx, fed)
 		if err != nil {
-			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
+			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Owners, err)
 		}
 		sum.Add(s, fed, res, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
 		if err := sum.Write(c.Out); err != nil {
@@ -295,20 +301,24 @@ func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress i
 	return sum, sum.Plot(c.Out)
 }
 
-// scheme configures scheme name for n owners and updates of length l.
+// scheme configures scheme name for n owners and updates of length l,
+// passing the threshold and committee only to the schemes that take them.
 func (c Config) scheme(name string, n, l int) (crypto.Scheme, error) {
-	t := c.Threshold
-	if t == 0 && c.Dropout > 0 {
-		t = DropoutThreshold(n)
+	info, err := crypto.Describe(name)
+	if err != nil {
+		return nil, err
 	}
-	if name != "ss" && name != "secagg" && name != "ckks-threshold" {
-		t = 0
+	cfg := crypto.Config{Owners: n, Len: l, Params: c.Params, MaxNorm: c.MaxNorm}
+	if info.Threshold {
+		cfg.Threshold = c.Threshold
+		if cfg.Threshold == 0 && c.Dropout > 0 {
+			cfg.Threshold = DropoutThreshold(n)
+		}
 	}
-	committee := 0
-	if name == "ss" {
-		committee = min(c.Committee, n)
+	if info.Committee {
+		cfg.Committee = min(c.Committee, n)
 	}
-	return crypto.New(name, crypto.Config{Owners: n, Len: l, Params: c.Params, Threshold: t, Committee: committee, MaxNorm: c.MaxNorm})
+	return crypto.New(name, cfg)
 }
 
 // modelPath is where -save-model puts setting s's model, of n settings.
@@ -317,7 +327,7 @@ func (c Config) modelPath(s Setting, n int) string {
 		return c.SaveModel
 	}
 	ext := filepath.Ext(c.SaveModel)
-	return fmt.Sprintf("%s_%s_%s_%d%s", strings.TrimSuffix(c.SaveModel, ext), s.Scheme, s.Split, s.Workers, ext)
+	return fmt.Sprintf("%s_%s_%s_%d%s", strings.TrimSuffix(c.SaveModel, ext), s.Scheme, s.Split, s.Owners, ext)
 }
 
 // saveModel writes params, for the architecture of m, as safetensors.
@@ -326,7 +336,7 @@ func saveModel(path string, m *nn.Model, params []float64, s Setting) error {
 	if err := m.SetParams(params); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	meta := map[string]string{"scheme": s.Scheme, "split": s.Split, "workers": strconv.Itoa(s.Workers)}
+	meta := map[string]string{"scheme": s.Scheme, "split": s.Split, "owners": strconv.Itoa(s.Owners)}
 	if err := nn.SaveSafetensorsFile(path, m, meta); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
@@ -335,7 +345,7 @@ func saveModel(path string, m *nn.Model, params []float64, s Setting) error {
 
 // checkpointDir is where setting s keeps its checkpoints while it runs.
 func (c Config) checkpointDir(s Setting) string {
-	return filepath.Join(c.Out, "checkpoints", fmt.Sprintf("%s_%s_%d", s.Scheme, s.Split, s.Workers))
+	return filepath.Join(c.Out, "checkpoints", fmt.Sprintf("%s_%s_%d", s.Scheme, s.Split, s.Owners))
 }
 
 // Build makes the federation for one setting: the initial model (the same
@@ -355,7 +365,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	for i, j := range d.TrainIdx {
 		labels[i] = d.Train.Labels[j]
 	}
-	parts, err := p.Partition(labels, s.Workers, rand.New(rand.NewPCG(c.Seed, 2)))
+	parts, err := p.Partition(labels, s.Owners, rand.New(rand.NewPCG(c.Seed, 2)))
 	if err != nil {
 		return f, nil, err
 	}
@@ -370,7 +380,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 		}
 		clients = append(clients, actors.Client{Data: d.Train, Indices: part})
 	}
-	owners := make([]actors.Owner, c.Cohort(s.Workers))
+	owners := make([]actors.Owner, c.Cohort(s.Owners))
 	for k := range owners {
 		owners[k].Name = actors.OwnerName(k)
 		if c.Fraction <= 0 {
