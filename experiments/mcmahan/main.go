@@ -38,7 +38,6 @@ import (
 	"log"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -138,12 +137,10 @@ func main() {
 	if err := c.validate(); err != nil {
 		log.Fatalf("mcmahan: %v", err)
 	}
-	ld, err := cli.LoadData("mnist", c.DataDir, c.Limit, c.Seed, os.Stderr)
+	d, err := sweep.LoadData("mnist", c.DataDir, c.Limit, c.TestLimit, c.Seed)
 	if err != nil {
 		log.Fatalf("mcmahan: %v", err)
 	}
-	d := &data{train: ld.Train, test: ld.Test, trainIdx: ld.TrainIndices,
-		testIdx: dataset.Subsample(ld.Test.Len(), c.TestLimit, rand.New(rand.NewPCG(c.Seed, 3)))}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if _, err := run(ctx, c, d, cli.Logger(verbose), os.Stdout); err != nil {
@@ -222,12 +219,6 @@ func (c config) differences() []string {
 	}
 }
 
-// data is the loaded dataset and the examples in use.
-type data struct {
-	train, test       *dataset.Set
-	trainIdx, testIdx []int
-}
-
 // round is one round's record; the test figures are nil in rounds that
 // were not evaluated (-eval-every).
 type round struct {
@@ -282,13 +273,13 @@ var errReached = errors.New("target reached")
 
 // run trains every setting of c, writing the outputs after each, and
 // prints progress lines and the final table to stdout.
-func run(ctx context.Context, c config, d *data, logger *slog.Logger, stdout io.Writer) (*summary, error) {
+func run(ctx context.Context, c config, d *sweep.Data, logger *slog.Logger, stdout io.Writer) (*summary, error) {
 	sum := &summary{Experiment: "mcmahan", Config: c, Cohort: c.cohort(), Provenance: sweep.Now(), Differences: c.differences()}
 	start := time.Now()
 	n := len(c.Models) * len(c.Splits)
-	est := newEstimate(c, len(d.trainIdx))
+	est := newEstimate(c, len(d.TrainIdx))
 	fmt.Fprintf(stdout, "%d settings, K=%d clients, C=%g (%d per round), B=%d, up to %d rounds; %d training, %d test examples; %s, BLAS %s, %d cores; at most ~%s\n",
-		n, c.Clients, c.Fraction, c.cohort(), c.Batch, c.Rounds, len(d.trainIdx), len(d.testIdx), c.Scheme, nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.remaining()))
+		n, c.Clients, c.Fraction, c.cohort(), c.Batch, c.Rounds, len(d.TrainIdx), len(d.TestIdx), c.Scheme, nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.remaining()))
 	for _, model := range c.Models {
 		for _, split := range c.Splits {
 			label := fmt.Sprintf("[%d/%d] %s %-6s", len(sum.Settings)+1, n, model, split)
@@ -327,10 +318,10 @@ func run(ctx context.Context, c config, d *data, logger *slog.Logger, stdout io.
 // runSetting trains o.Model on o.Split until the target or c.Rounds,
 // recording into o as it goes and calling progress after every round
 // (last: no round follows).
-func runSetting(ctx context.Context, c config, d *data, o *outcome, logger *slog.Logger, progress func(r round, status string, last bool)) error {
+func runSetting(ctx context.Context, c config, d *sweep.Data, o *outcome, logger *slog.Logger, progress func(r round, status string, last bool)) error {
 	p, epochs, lr, target := c.setting(o.Model)
 	o.Epochs, o.LR, o.Target, o.PaperRounds = epochs, lr, target, p.rounds[o.Split]
-	m, err := nn.New(p.arch, rand.New(rand.NewPCG(c.Seed, 1)))
+	m, err := nn.New(p.arch, sweep.ModelStream.Rand(c.Seed))
 	if err != nil {
 		return err
 	}
@@ -339,23 +330,23 @@ func runSetting(ctx context.Context, c config, d *data, o *outcome, logger *slog
 	if o.Split == "noniid" {
 		part = dataset.Shards{PerOwner: 2}
 	}
-	labels := make([]uint8, len(d.trainIdx))
-	for i, j := range d.trainIdx {
-		labels[i] = d.train.Labels[j]
+	labels := make([]uint8, len(d.TrainIdx))
+	for i, j := range d.TrainIdx {
+		labels[i] = d.Train.Labels[j]
 	}
-	parts, err := part.Partition(labels, c.Clients, rand.New(rand.NewPCG(c.Seed, 2)))
+	parts, err := part.Partition(labels, c.Clients, sweep.PartitionStream.Rand(c.Seed))
 	if err != nil {
 		return err
 	}
 	clients := make([]actors.Client, len(parts))
 	for k, idx := range parts {
 		for i, j := range idx {
-			idx[i] = d.trainIdx[j]
+			idx[i] = d.TrainIdx[j]
 		}
-		clients[k] = actors.Client{Data: d.train, Indices: idx}
+		clients[k] = actors.Client{Data: d.Train, Indices: idx}
 		o.ShardSizes = append(o.ShardSizes, len(idx))
 	}
-	for _, h := range dataset.LabelHistogram(d.train.Labels, parts, dataset.NumClasses) {
+	for _, h := range dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses) {
 		n := 0
 		for _, count := range h {
 			if count > 0 {
@@ -373,7 +364,7 @@ func runSetting(ctx context.Context, c config, d *data, o *outcome, logger *slog
 	start := time.Now()
 	fed := actors.Federation{
 		Scheme: scheme, Strategy: policy.FedAvg{}, Model: m, Owners: make([]actors.Owner, c.cohort()), Clients: clients,
-		Test: d.test, TestIndices: d.testIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Seed: c.Seed, Logger: logger,
+		Test: d.Test, TestIndices: d.TestIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Seed: c.Seed, Logger: logger,
 		Train: actors.TrainConfig{Epochs: epochs, BatchSize: c.Batch, Optimizer: "sgd", LR: lr},
 		OnRound: func(rm actors.RoundMetrics) {
 			if o.Reached {

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -31,7 +30,6 @@ import (
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/crypto"
-	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/internal/sweep"
@@ -92,12 +90,10 @@ type summary struct {
 func main() {
 	o := parseFlags()
 	log.SetFlags(0)
-	ld, err := cli.LoadData("mnist", o.dataDir, 0, o.seed, os.Stderr)
+	d, err := sweep.LoadData("mnist", o.dataDir, 0, o.testLimit, o.seed)
 	if err != nil {
 		log.Fatalf("scale: %v", err)
 	}
-	d := &sweep.Data{Train: ld.Train, Test: ld.Test, TrainIdx: ld.TrainIndices,
-		TestIdx: dataset.Subsample(ld.Test.Len(), o.testLimit, rand.New(rand.NewPCG(o.seed, 3)))}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	logger := cli.Logger(o.verbose)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/fedactor/fedactor/actors"
@@ -32,7 +31,7 @@ func pysyftData() *dataset.Table {
 // compares the two final models.
 func runPySyft(ctx context.Context, o options) (*report, error) {
 	data := pysyftData()
-	m, err := nn.NewRegression(nn.Shape{2}, []nn.Layer{nn.Dense(1)}, rand.New(rand.NewPCG(o.Seed, 1)))
+	m, err := nn.NewRegression(nn.Shape{2}, []nn.Layer{nn.Dense(1)}, sweep.ModelStream.Rand(o.Seed))
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/crypto"
@@ -26,6 +25,8 @@ const (
 	trainerPerOwner   = 400
 	trainerTest       = 300
 	trainerIterations = 2000
+	// trainerData is the seed stream of the synthetic data.
+	trainerData sweep.Stream = 0x7e57
 )
 
 var federatedTrainer = scenario{
@@ -40,10 +41,10 @@ var federatedTrainer = scenario{
 // against the true ones and against the least-squares fit of the pooled
 // training data (the best any method can do on it).
 func runTrainer(ctx context.Context, o options) (*report, error) {
-	rng := rand.New(rand.NewPCG(o.Seed, 0x7e57))
+	rng := trainerData.Rand(o.Seed)
 	train := dataset.LinearData(trainerOwners*trainerPerOwner, trueCoef, trueBias, trainerNoise, rng)
 	test := dataset.LinearData(trainerTest, trueCoef, trueBias, trainerNoise, rng)
-	m, err := nn.NewRegression(nn.Shape{len(trueCoef)}, []nn.Layer{nn.Dense(1)}, rand.New(rand.NewPCG(o.Seed, 1)))
+	m, err := nn.NewRegression(nn.Shape{len(trueCoef)}, []nn.Layer{nn.Dense(1)}, sweep.ModelStream.Rand(o.Seed))
 	if err != nil {
 		return nil, err
 	}

@@ -1,44 +1,17 @@
-// Package cli holds what the experiment mains share: data loading with the
-// common flags, logging, progress-line durations and list flags.
+// Package cli holds what the experiment mains share besides the
+// experiment framework (internal/sweep): logging, progress-line durations
+// and list flags.
 package cli
 
 import (
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/fedactor/fedactor/dataset"
 )
-
-// Data is a loaded dataset with the training indices in use.
-type Data struct {
-	*dataset.Data
-	// TrainIndices are the training examples in use (all, or a -limit
-	// subsample), sorted.
-	TrainIndices []int
-}
-
-// LoadData loads the dataset called name from dir (a -data-dir flag value;
-// empty falls back to $FEDACTOR_DATA, the cache and a verified download)
-// and subsamples limit training examples (0 keeps all), seeded. Download
-// progress goes to progress.
-func LoadData(name, dir string, limit int, seed uint64, progress io.Writer) (*Data, error) {
-	if limit < 0 {
-		return nil, fmt.Errorf("-limit %d: must be >= 0", limit)
-	}
-	d, err := dataset.Load(name, dataset.Options{Dir: dataset.DataDir(dir), Progress: progress})
-	if err != nil {
-		return nil, err
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	return &Data{Data: d, TrainIndices: dataset.Subsample(d.Train.Len(), limit, rng)}, nil
-}
 
 // Logger returns a text logger on stderr at debug level when verbose and
 // warning level otherwise, so runs are quiet by default.

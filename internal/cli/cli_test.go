@@ -64,9 +64,3 @@ func TestQuickKeepsGivenFlags(t *testing.T) {
 		t.Error("an unknown flag was accepted")
 	}
 }
-
-func TestLoadDataRejectsNegativeLimit(t *testing.T) {
-	if _, err := LoadData("mnist", t.TempDir(), -1, 1, nil); err == nil {
-		t.Fatal("negative limit accepted")
-	}
-}

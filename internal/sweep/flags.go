@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -200,16 +199,4 @@ func (f *Flags) parseResume() (Config, error) {
 func (f *Flags) Load() (*Data, error) {
 	c := f.Config
 	return LoadData(c.Dataset, f.DataDir, c.Limit, c.TestLimit, c.Seed)
-}
-
-// LoadData loads the dataset called name from dir (a -data-dir value)
-// with seeded subsamples of limit training and testLimit test examples
-// (0 keeps all), printing download progress on stderr.
-func LoadData(name, dir string, limit, testLimit int, seed uint64) (*Data, error) {
-	ld, err := cli.LoadData(name, dir, limit, seed, os.Stderr)
-	if err != nil {
-		return nil, err
-	}
-	return &Data{Train: ld.Train, Test: ld.Test, TrainIdx: ld.TrainIndices,
-		TestIdx: dataset.Subsample(ld.Test.Len(), testLimit, rand.New(rand.NewPCG(seed, 3)))}, nil
 }

@@ -3,6 +3,9 @@
 // results.csv (one row per setting and round), summary.json and the
 // accuracy and label-distribution figures. experiments/split is its
 // command-line front end; the node binary reuses it for the model owner.
+//
+// A run draws its model, partition and subsamples from the named seed
+// streams (Stream), so equal seeds give equal runs in every command.
 package sweep
 
 import (
@@ -11,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -226,12 +228,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Data is the loaded dataset a sweep trains and tests on.
-type Data struct {
-	Train, Test       *dataset.Set
-	TrainIdx, TestIdx []int // examples in use, after -limit
-}
-
 // Run runs every setting of c on d, printing one progress line per round
 // to progress, and writes the outputs to c.Out after every setting, so an
 // interrupted sweep keeps what it finished.
@@ -348,12 +344,13 @@ func (c Config) checkpointDir(s Setting) string {
 	return filepath.Join(c.Out, "checkpoints", fmt.Sprintf("%s_%s_%d", s.Scheme, s.Split, s.Owners))
 }
 
-// Build makes the federation for one setting: the initial model (the same
-// for every setting with the same seed), the owners' shards and the scheme.
-// It also returns the shards as index lists into d.Train.
+// Build makes the federation for one setting: the initial model (drawn
+// from ModelStream, so the same for every setting with the same seed),
+// the owners' shards (from PartitionStream) and the scheme. It also
+// returns the shards as index lists into d.Train.
 func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	var f actors.Federation
-	m, err := nn.New(c.Model, rand.New(rand.NewPCG(c.Seed, 1)))
+	m, err := nn.New(c.Model, ModelStream.Rand(c.Seed))
 	if err != nil {
 		return f, nil, err
 	}
@@ -365,7 +362,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	for i, j := range d.TrainIdx {
 		labels[i] = d.Train.Labels[j]
 	}
-	parts, err := p.Partition(labels, s.Owners, rand.New(rand.NewPCG(c.Seed, 2)))
+	parts, err := p.Partition(labels, s.Owners, PartitionStream.Rand(c.Seed))
 	if err != nil {
 		return f, nil, err
 	}

@@ -17,22 +17,12 @@ import (
 	"testing"
 
 	"github.com/fedactor/fedactor/actors"
-	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/nn"
 )
 
-// toyData is n synthetic 28x28 images in 10 classes.
-func toyData(n int, seed uint64) *dataset.Set {
-	return dataset.Synthetic(n, 28, 10, rand.New(rand.NewPCG(seed, 1)))
-}
-
 // toy is a sweep's data: train training and test test examples.
-func toy(train, test int) *Data {
-	return &Data{Train: toyData(train, 1), Test: toyData(test, 2), TrainIdx: allIndices(train), TestIdx: allIndices(test)}
-}
-
-func allIndices(n int) []int { return dataset.Subsample(n, 0, nil) }
+func toy(train, test int) *Data { return SyntheticData(train, test, 1) }
 
 func toyConfig(out string) Config {
 	return Config{Dataset: "toy", Model: "logreg", Schemes: []string{"plain", "ss"}, Splits: []string{"iid", "shards"},
@@ -168,6 +158,27 @@ func TestBuildIsDeterministic(t *testing.T) {
 		if !slices.Equal(a[k], b[k]) {
 			t.Fatalf("owner %d's shard differs between schemes", k)
 		}
+	}
+}
+
+// TestSeedStreams pins the streams' values: they are part of what a seed
+// means, so changing one silently changes every run.
+func TestSeedStreams(t *testing.T) {
+	for s, want := range map[Stream]uint64{ModelStream: 1, PartitionStream: 2, TestStream: 3, TrainStream: 0x5eed} {
+		if got, ref := s.Rand(7).Uint64(), rand.New(rand.NewPCG(7, want)).Uint64(); got != ref {
+			t.Errorf("stream %d draws %d, want PCG(7, %d)'s %d", s, got, want, ref)
+		}
+	}
+	m, err := nn.New("logreg", ModelStream.Rand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fed, _, err := Build(toyConfig(""), Setting{"plain", "iid", 2}, toy(40, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Params(nil), fed.Model.Params(nil)) {
+		t.Error("Build's initial model is not ModelStream's")
 	}
 }
 
