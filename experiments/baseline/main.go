@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/internal/sweep"
 	"github.com/fedactor/fedactor/nn"
 	"github.com/fedactor/fedactor/plots"
@@ -101,24 +100,27 @@ func run(c config, stdout *os.File) error {
 	return write(c, rows)
 }
 
+// columns of results.csv.
+var columns = []sweep.Column[epoch]{
+	{Name: "epoch", Value: func(e epoch) string { return strconv.Itoa(e.Epoch) }},
+	{Name: "test_accuracy", Value: func(e epoch) string { return sweep.Float(e.TestAccuracy) }},
+	{Name: "test_loss", Value: func(e epoch) string { return sweep.Float(e.TestLoss) }},
+	{Name: "train_loss", Value: func(e epoch) string { return sweep.Float(e.TrainLoss) }},
+	{Name: "train_seconds", Value: func(e epoch) string { return sweep.Float(e.TrainSeconds) }},
+	{Name: "samples_per_second", Value: func(e epoch) string { return sweep.Float(e.SamplesPerSecond) }},
+}
+
 func write(c config, rows []epoch) error {
-	header := []string{"epoch", "test_accuracy", "test_loss", "train_loss", "train_seconds", "samples_per_second"}
-	var csv [][]string
 	s := plots.Series{Name: c.Model}
 	for _, r := range rows {
-		f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-		csv = append(csv, []string{strconv.Itoa(r.Epoch), f(r.TestAccuracy), f(r.TestLoss), f(r.TrainLoss), f(r.TrainSeconds), f(r.SamplesPerSecond)})
 		s.X = append(s.X, float64(r.Epoch))
 		s.Y = append(s.Y, 100*r.TestAccuracy)
-	}
-	if err := results.WriteCSV(filepath.Join(c.Out, "results.csv"), header, csv); err != nil {
-		return err
 	}
 	summary := map[string]any{
 		"experiment": "baseline", "config": c, "epochs": rows, "backend": nn.Backend(),
 		"final_test_accuracy": rows[len(rows)-1].TestAccuracy, "go": runtime.Version(),
 	}
-	if err := results.WriteJSON(filepath.Join(c.Out, "summary.json"), summary); err != nil {
+	if err := sweep.WriteResults(c.Out, columns, rows, summary); err != nil {
 		return err
 	}
 	chart := plots.Chart{Title: fmt.Sprintf("Central training: %s on %s", c.Model, c.Dataset), XLabel: "epoch", YLabel: "test accuracy (%)"}

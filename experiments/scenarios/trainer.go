@@ -62,12 +62,12 @@ func runTrainer(ctx context.Context, o options) (*report, error) {
 	}
 	c := sweep.Config{Dataset: "synthetic-linear", Model: "linear", Schemes: []string{"paillier"}, Splits: []string{"iid"},
 		Owners: []int{trainerOwners}, Rounds: o.rounds(trainerIterations), Epochs: 1, Batch: trainerPerOwner, LR: 0.1, Seed: o.Seed}
-	rec := newRecord("federated-trainer", c, o)
+	rec := newRecord("federated-trainer", c, o, nil)
 	fed := actors.Federation{
 		Scheme: scheme, Model: m, Owners: owners, Test: test, Rounds: c.Rounds, Seed: o.Seed,
 		Train: actors.TrainConfig{Epochs: 1, BatchSize: c.Batch, Optimizer: "sgd", LR: c.LR},
 	}
-	res, err := rec.run(ctx, o, "paillier", sweep.Setting{Scheme: "paillier", Split: "iid", Owners: trainerOwners}, fed, nil)
+	res, err := rec.run(ctx, "paillier", sweep.Setting{Scheme: "paillier", Split: "iid", Owners: trainerOwners}, fed)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func runTrainer(ctx context.Context, o options) (*report, error) {
 		len(res.Rounds), failed, trainerOwners)
 	r.printf("so no exponent or mantissa grows from one iteration to the next and nothing can overflow however long the run")
 	if err := rec.plot("cost.png", "federated-trainer preset: linear regression under Paillier", "test mean squared error",
-		func(m actors.RoundMetrics) float64 { return m.TestLoss }); err != nil {
+		sweep.TestLoss); err != nil {
 		return nil, err
 	}
 	return r, rec.finish(o, r)

@@ -15,7 +15,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -50,41 +52,46 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	out := c.Out
-	var series []plots.Series
+	if _, err := run(ctx, c, d, cli.List(*variants), *mu, *target, cli.Logger(flags.Verbose), os.Stdout); err != nil {
+		log.Fatalf("strategies: %v", err)
+	}
+}
+
+// run runs setting c once per variant, each into c.Out/<variant>, then
+// draws accuracy.png and prints the table. It returns each variant's
+// outcome.
+func run(ctx context.Context, c sweep.Config, d *sweep.Data, variants []string, mu, target float64, logger *slog.Logger, w io.Writer) ([]sweep.Outcome, error) {
+	var outcomes []sweep.Outcome
 	var table []string
-	for _, v := range cli.List(*variants) {
+	for _, v := range variants {
 		vc := c
-		vc.Strategy, vc.Mu, vc.Out = v, 0, filepath.Join(out, strings.ReplaceAll(v, ":", "_"))
+		vc.Strategy, vc.Mu, vc.Out = v, 0, filepath.Join(c.Out, strings.ReplaceAll(v, ":", "_"))
 		if v == "fedprox" {
-			vc.Strategy, vc.Mu = "", *mu
+			vc.Strategy, vc.Mu = "", mu
 		}
 		start := time.Now()
-		fmt.Printf("== %s\n", v)
-		sum, err := sweep.Run(ctx, vc, d, cli.Logger(flags.Verbose), os.Stdout)
+		fmt.Fprintf(w, "== %s\n", v)
+		sum, err := sweep.Run(ctx, vc, d, logger, w)
 		if err != nil {
-			log.Fatalf("strategies: %s: %v", v, err)
+			return outcomes, fmt.Errorf("%s: %w", v, err)
 		}
 		o := sum.Settings[0]
-		s := plots.Series{Name: v}
+		o.Label = v
+		outcomes = append(outcomes, o)
 		reached := "not reached"
-		for _, r := range o.Rounds {
-			s.X, s.Y = append(s.X, float64(r.Round)), append(s.Y, 100*r.TestAccuracy)
-			if r.TestAccuracy >= *target && reached == "not reached" {
-				reached = fmt.Sprintf("round %d", r.Round)
-			}
+		if r := o.RoundReaching(target); r > 0 {
+			reached = fmt.Sprintf("round %d", r)
 		}
-		series = append(series, s)
 		table = append(table, fmt.Sprintf("%-28s %-12s %8.2f%%  %s", v, reached, 100*o.FinalAccuracy, cli.Duration(time.Since(start))))
 	}
 	title := fmt.Sprintf("%s, %s split, %d owners, %s: strategies", c.Model, c.Splits[0], c.Owners[0], c.Schemes[0])
-	chart := plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}
-	if err := plots.Lines(filepath.Join(out, "accuracy.png"), chart, series); err != nil {
-		log.Fatalf("strategies: %v", err)
+	if err := plots.Lines(filepath.Join(c.Out, "accuracy.png"), sweep.AccuracyChart(title), sweep.RoundSeries(outcomes, sweep.Label, sweep.Accuracy)); err != nil {
+		return outcomes, err
 	}
-	fmt.Printf("\n%-28s %-12s %9s  %s\n", "strategy", fmt.Sprintf("%.0f%% at", 100**target), "final", "time")
+	fmt.Fprintf(w, "\n%-28s %-12s %9s  %s\n", "strategy", fmt.Sprintf("%.0f%% at", 100*target), "final", "time")
 	for _, l := range table {
-		fmt.Println(l)
+		fmt.Fprintln(w, l)
 	}
-	fmt.Printf("results in %s\n", out)
+	fmt.Fprintf(w, "results in %s\n", c.Out)
+	return outcomes, nil
 }

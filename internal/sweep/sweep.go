@@ -1,31 +1,24 @@
-// Package sweep runs federated experiments over a grid of settings (scheme
-// x data split x number of data owners) and writes their results:
-// results.csv (one row per setting and round), summary.json and the
-// accuracy and label-distribution figures. experiments/split is its
-// command-line front end; the node binary reuses it for the model owner.
+// Package sweep is the experiment framework: it builds federations from a
+// configuration (scheme x data split x number of data owners), runs them
+// one after another with progress lines, a time estimate and an optional
+// target accuracy, records each run as an Outcome, and writes results.csv,
+// summary.json and the figures. experiments/split is its command-line
+// front end; every other experiment and the node binary build on it.
 //
 // A run draws its model, partition and subsamples from the named seed
 // streams (Stream), so equal seeds give equal runs in every command.
 package sweep
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
-	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/nn"
 )
 
@@ -46,11 +39,19 @@ type Config struct {
 	Epochs int     `json:"epochs"`
 	Batch  int     `json:"batch"`
 	LR     float64 `json:"lr"`
+	// Optimizer is the owners' local optimizer, "adam" or "sgd" ("" = adam).
+	Optimizer string `json:"optimizer,omitempty"`
 	// Limit and TestLimit subsample the training and test sets (0 = all).
 	Limit      int    `json:"limit"`
 	TestLimit  int    `json:"test_limit"`
 	Seed       uint64 `json:"seed"`
 	Unweighted bool   `json:"unweighted"`
+	// EvalEvery, if above 1, tests the global model only every EvalEvery
+	// rounds and in the last (see actors.Federation.EvalEvery).
+	EvalEvery int `json:"eval_every,omitempty"`
+	// Target, if above 0, stops a setting after the first round whose test
+	// accuracy (a fraction) reaches it.
+	Target float64 `json:"target,omitempty"`
 	// Deadline bounds each round's wait for data owners (0 = default).
 	Deadline time.Duration `json:"deadline_ns"`
 	// Dropout is the probability that a data owner drops out of a round;
@@ -84,6 +85,9 @@ type Config struct {
 	// SaveModel, if set, is where each setting's final model is written
 	// in safetensors format.
 	SaveModel string `json:"save_model,omitempty"`
+	// Partitioners names splits of a command's own, such as mcmahan's
+	// "noniid"; a split not found here is one of dataset.PartitionerNames.
+	Partitioners map[string]dataset.Partitioner `json:"-"`
 	// Out is the output directory.
 	Out string `json:"-"`
 	// Resume continues the run saved in Out.
@@ -153,6 +157,23 @@ func (c Config) Settings() []Setting {
 	return s
 }
 
+// Jobs returns the settings as the jobs Run runs: with c.Out set, each
+// keeps its checkpoints under c.Out/checkpoints, and with c.Resume a job
+// whose checkpoints exist resumes from them.
+func (c Config) Jobs() []Job {
+	var jobs []Job
+	for _, s := range c.Settings() {
+		j := Job{Config: c, Setting: s}
+		if c.Out != "" {
+			j.Checkpoint = c.checkpointDir(s)
+			_, err := os.Stat(j.Checkpoint)
+			j.Resume = c.Resume && err == nil
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
 // OneSetting reports an error unless c's grid is a single setting, for
 // commands that vary something else (a strategy, a noise multiplier).
 func (c Config) OneSetting() error {
@@ -169,10 +190,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("need at least one scheme, split and owner count")
 	case c.Rounds < 1 || c.Epochs < 1 || c.Batch < 1:
 		return fmt.Errorf("need -rounds, -epochs and -batch >= 1")
-	case c.LR <= 0:
+	case !(c.LR > 0):
 		return fmt.Errorf("-lr must be > 0")
+	case c.Optimizer != "" && c.Optimizer != "adam" && c.Optimizer != "sgd":
+		return fmt.Errorf("optimizer %q: want adam or sgd", c.Optimizer)
 	case c.Limit < 0 || c.TestLimit < 0:
 		return fmt.Errorf("-limit must be >= 0")
+	case c.EvalEvery < 0:
+		return fmt.Errorf("-eval-every %d < 0", c.EvalEvery)
+	case !(c.Target >= 0 && c.Target <= 1):
+		return fmt.Errorf("target accuracy %g: want a fraction in [0, 1] (0 = none)", c.Target)
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return fmt.Errorf("-dropout %g: want a probability in [0, 1)", c.Dropout)
 	case c.Threshold < 0:
@@ -218,7 +245,7 @@ func (c Config) Validate() error {
 		}
 	}
 	for _, s := range c.Splits {
-		if _, err := dataset.NewPartitioner(s, c.Alpha); err != nil {
+		if _, err := c.partitioner(s); err != nil {
 			return err
 		}
 	}
@@ -226,75 +253,6 @@ func (c Config) Validate() error {
 		return err
 	}
 	return nil
-}
-
-// Run runs every setting of c on d, printing one progress line per round
-// to progress, and writes the outputs to c.Out after every setting, so an
-// interrupted sweep keeps what it finished.
-func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress io.Writer) (*Summary, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	sum := NewSummary(c)
-	if c.Resume {
-		old, err := ReadSummary(c.Out)
-		if err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
-		}
-		sum.Settings = old.Settings
-	}
-	if err := sum.Write(c.Out); err != nil {
-		return sum, err
-	}
-	settings := c.Settings()
-	est := newEstimate(c, d, settings)
-	fmt.Fprintf(progress, "%d settings x %d rounds, %d training examples, %d test; BLAS %s, %d cores; estimated time %s\n",
-		len(settings), c.Rounds, len(d.TrainIdx), len(d.TestIdx), nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.total))
-	for i, s := range settings {
-		if sum.has(s) {
-			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  done before the restart\n", i+1, len(settings), s.Scheme, s.Split, s.Owners)
-			est.skip(s)
-			continue
-		}
-		fed, parts, err := Build(c, s, d)
-		if err != nil {
-			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Owners, err)
-		}
-		fed.Logger = logger
-		fed.Checkpoint = c.checkpointDir(s)
-		if _, err := os.Stat(fed.Checkpoint); err == nil && c.Resume {
-			fed.Resume = true
-		} else if err := os.RemoveAll(fed.Checkpoint); err != nil {
-			return sum, err
-		}
-		fed.OnRound = func(rm actors.RoundMetrics) {
-			est.done(s)
-			status := fmt.Sprintf("accuracy %6.2f%%", 100*rm.TestAccuracy)
-			if rm.Err != "" {
-				status = "FAILED: " + rm.Err
-			}
-			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  round %2d/%d  %s  (%.1fs; elapsed %s, remaining ~%s)\n",
-				i+1, len(settings), s.Scheme, s.Split, s.Owners, rm.Round, c.Rounds, status, rm.Seconds,
-				cli.Duration(est.elapsed()), cli.Duration(est.remaining()))
-		}
-		res, err := actors.Run(ctx, fed)
-		if err != nil {
-			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Owners, err)
-		}
-		sum.Add(s, fed, res, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
-		if err := sum.Write(c.Out); err != nil {
-			return sum, err
-		}
-		if c.SaveModel != "" {
-			if err := saveModel(c.modelPath(s, len(settings)), fed.Model, res.Final, s); err != nil {
-				return sum, err
-			}
-		}
-		if err := os.RemoveAll(fed.Checkpoint); err != nil {
-			return sum, err
-		}
-	}
-	return sum, sum.Plot(c.Out)
 }
 
 // scheme configures scheme name for n owners and updates of length l,
@@ -317,31 +275,13 @@ func (c Config) scheme(name string, n, l int) (crypto.Scheme, error) {
 	return crypto.New(name, cfg)
 }
 
-// modelPath is where -save-model puts setting s's model, of n settings.
-func (c Config) modelPath(s Setting, n int) string {
-	if n == 1 {
-		return c.SaveModel
+// partitioner returns the partitioner of split: one of c.Partitioners, or
+// dataset's partitioner of that name.
+func (c Config) partitioner(split string) (dataset.Partitioner, error) {
+	if p, ok := c.Partitioners[split]; ok {
+		return p, nil
 	}
-	ext := filepath.Ext(c.SaveModel)
-	return fmt.Sprintf("%s_%s_%s_%d%s", strings.TrimSuffix(c.SaveModel, ext), s.Scheme, s.Split, s.Owners, ext)
-}
-
-// saveModel writes params, for the architecture of m, as safetensors.
-func saveModel(path string, m *nn.Model, params []float64, s Setting) error {
-	m = m.Clone()
-	if err := m.SetParams(params); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	meta := map[string]string{"scheme": s.Scheme, "split": s.Split, "owners": strconv.Itoa(s.Owners)}
-	if err := nn.SaveSafetensorsFile(path, m, meta); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	return nil
-}
-
-// checkpointDir is where setting s keeps its checkpoints while it runs.
-func (c Config) checkpointDir(s Setting) string {
-	return filepath.Join(c.Out, "checkpoints", fmt.Sprintf("%s_%s_%d", s.Scheme, s.Split, s.Owners))
+	return dataset.NewPartitioner(split, c.Alpha)
 }
 
 // Build makes the federation for one setting: the initial model (drawn
@@ -354,7 +294,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	if err != nil {
 		return f, nil, err
 	}
-	p, err := dataset.NewPartitioner(s.Split, c.Alpha)
+	p, err := c.partitioner(s.Split)
 	if err != nil {
 		return f, nil, err
 	}
@@ -400,8 +340,8 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	}
 	f = actors.Federation{
 		Scheme: scheme, Strategy: strategy, Model: m, Owners: owners, Clients: clients, Privacy: c.DP.privacy(), GroupSize: c.GroupSize,
-		Test: d.Test, TestIndices: d.TestIdx, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
-		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Prox: c.Mu},
+		Test: d.Test, TestIndices: d.TestIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
+		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Prox: c.Mu},
 	}
 	return f, parts, nil
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/nn"
 )
@@ -27,6 +28,14 @@ func toy(train, test int) *Data { return SyntheticData(train, test, 1) }
 func toyConfig(out string) Config {
 	return Config{Dataset: "toy", Model: "logreg", Schemes: []string{"plain", "ss"}, Splits: []string{"iid", "shards"},
 		Owners: []int{2, 3}, Alpha: 0.5, Rounds: 2, Epochs: 1, Batch: 16, LR: 0.01, Seed: 1, Out: out}
+}
+
+func names[R any](cols []Column[R]) string {
+	var s []string
+	for _, c := range cols {
+		s = append(s, c.Name)
+	}
+	return strings.Join(s, ",")
 }
 
 func TestRunWritesEverything(t *testing.T) {
@@ -48,7 +57,7 @@ func TestRunWritesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1+16 || strings.Join(rows[0], ",") != strings.Join(Columns, ",") || rows[0][2] != "owners" {
+	if len(rows) != 1+16 || strings.Join(rows[0], ",") != names(Columns) || rows[0][2] != "owners" {
 		t.Fatalf("results.csv has %d rows, header %v", len(rows), rows[0])
 	}
 	for _, o := range sum.Settings {
@@ -61,6 +70,9 @@ func TestRunWritesEverything(t *testing.T) {
 		}
 		if total != 240 {
 			t.Errorf("%+v: shards hold %d examples, want 240", o.Setting, total)
+		}
+		if len(o.Elapsed) != len(o.Rounds) || o.Error != "" || !(o.WallSeconds >= o.Elapsed[len(o.Elapsed)-1]) {
+			t.Errorf("%+v: elapsed %v, wall %g, error %q", o.Setting, o.Elapsed, o.WallSeconds, o.Error)
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
@@ -98,9 +110,12 @@ func TestValidate(t *testing.T) {
 		"zero rounds":     func(c *Config) { c.Rounds = 0 },
 		"bad model":       func(c *Config) { c.Model = "resnet" },
 		"negative lr":     func(c *Config) { c.LR = -1 },
+		"bad optimizer":   func(c *Config) { c.Optimizer = "lbfgs" },
 		"bad alpha":       func(c *Config) { c.Splits, c.Alpha = []string{"dirichlet"}, 0 },
 		"bad params":      func(c *Config) { c.Schemes, c.Params = []string{"ckks"}, "logN99" },
 		"negative limit":  func(c *Config) { c.Limit = -5 },
+		"target above 1":  func(c *Config) { c.Target = 1.5 },
+		"negative eval":   func(c *Config) { c.EvalEvery = -1 },
 		"fixed owners":    func(c *Config) { c.Schemes, c.Fraction = []string{"ckks-threshold"}, 0.5 },
 		"committee+ss-t":  func(c *Config) { c.Schemes, c.Threshold, c.Committee = []string{"ss"}, 2, 1 },
 		"threshold > all": func(c *Config) { c.Schemes, c.Threshold = []string{"secagg"}, 9 },
@@ -114,6 +129,11 @@ func TestValidate(t *testing.T) {
 	}
 	if err := toyConfig("").Validate(); err != nil {
 		t.Errorf("good config rejected: %v", err)
+	}
+	c := toyConfig("")
+	c.Splits, c.Partitioners = []string{"noniid"}, map[string]dataset.Partitioner{"noniid": dataset.Shards{PerOwner: 2}}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a split of the command's own rejected: %v", err)
 	}
 }
 
