@@ -154,7 +154,7 @@ func TestInterruptKeepsResults(t *testing.T) {
 	c.Splits, c.Rounds, c.EvalEvery, c.Target = []string{"noniid"}, 20, 1, 1
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &cancelAt{mark: "round    2/", cancel: cancel}
+	out := &cancelAt{mark: "round  2/20", cancel: cancel}
 	if _, err := run(ctx, c, d, slog.New(slog.DiscardHandler), out); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v, want context.Canceled\n%s", err, out.String())
 	}
