@@ -26,9 +26,8 @@ import (
 func node(args []string) error {
 	fs := flag.NewFlagSet("node", flag.ExitOnError)
 	flags := sweep.NewFlags(fs, "node")
-	for name, v := range map[string]string{"workers": "2", "splits": "iid"} { // one setting per run
-		fs.Set(name, v)
-		fs.Lookup(name).DefValue = v
+	if err := flags.SetDefaults(map[string]string{"owners": "2", "splits": "iid"}); err != nil { // one setting per run
+		return err
 	}
 	role := fs.String("role", "", "host a fixed party: model-owner, secure-worker or, with -group-size, a group's secure-worker-N")
 	parties := fs.String("parties", "", "comma-separated data owners to host, e.g. bob,alice")
@@ -52,7 +51,7 @@ func node(args []string) error {
 	}
 	settings := c.Settings()
 	if len(settings) != 1 {
-		return fmt.Errorf("a node runs one setting: give one -scheme, one -splits and one -workers (got %d settings)", len(settings))
+		return fmt.Errorf("a node runs one setting: give one -scheme, one -splits and one -owners (got %d settings)", len(settings))
 	}
 	s := settings[0]
 	hosted := cli.List(*parties)
@@ -117,7 +116,7 @@ func node(args []string) error {
 		return err
 	}
 	defer member.Shutdown()
-	fmt.Printf("node %s hosting %v (%s, %s split, %d owners)\n", *bind, hosted, s.Scheme, s.Split, s.Workers)
+	fmt.Printf("node %s hosting %v (%s, %s split, %d owners)\n", *bind, hosted, s.Scheme, s.Split, s.Owners)
 
 	if !mo {
 		select {

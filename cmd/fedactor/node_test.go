@@ -78,7 +78,7 @@ func TestClusterMatchesInProcess(t *testing.T) {
 		groups       int // with -group-size 1: one group worker per owner
 	}{{"plain", "plain", 0, 0}, {"ckks", "ckks", 1e-6, 0}, {"ss-tree", "ss", 1e-6, 2}} {
 		t.Run(c.name, func(t *testing.T) {
-			exp := []string{"-limit", "600", "-test-limit", "500", "-workers", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3", "-data-dir", dataDir}
+			exp := []string{"-limit", "600", "-test-limit", "500", "-owners", "2", "-splits", "iid", "-rounds", "2", "-scheme", c.scheme, "-seed", "3", "-data-dir", dataDir}
 			if c.groups > 0 {
 				exp = append(exp, "-group-size", "1")
 			}
@@ -143,7 +143,7 @@ func TestClusterMatchesInProcess(t *testing.T) {
 func TestCrashedNodeIsADropout(t *testing.T) {
 	dataDir := testenv.DataDir(t)
 	bin := buildBinary(t)
-	exp := []string{"-limit", "400", "-test-limit", "200", "-workers", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s", "-data-dir", dataDir}
+	exp := []string{"-limit", "400", "-test-limit", "200", "-owners", "2", "-splits", "iid", "-rounds", "3", "-scheme", "plain", "-deadline", "2s", "-data-dir", dataDir}
 	addrs := freePorts(t, 4)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -11,15 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
 
-	"github.com/fedactor/fedactor/internal/cli"
-	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/internal/sweep"
 	"github.com/fedactor/fedactor/nn"
 	"github.com/fedactor/fedactor/plots"
 )
@@ -70,22 +68,22 @@ func run(c config, stdout *os.File) error {
 	if c.Epochs < 1 || c.Batch < 1 || c.LR <= 0 {
 		return fmt.Errorf("need -epochs >= 1, -batch >= 1 and -lr > 0")
 	}
-	d, err := cli.LoadData(c.Dataset, c.DataDir, c.Limit, c.Seed, os.Stderr)
+	d, err := sweep.LoadData(c.Dataset, c.DataDir, c.Limit, 0, c.Seed)
 	if err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(c.Seed, 1))
+	rng := sweep.ModelStream.Rand(c.Seed) // the model's weights, then the shuffles
 	m, err := nn.New(c.Model, rng)
 	if err != nil {
 		return err
 	}
 	tr := &nn.Trainer{Model: m, Optimizer: nn.NewAdam(c.LR), BatchSize: c.Batch, Threads: c.Threads}
 	fmt.Fprintf(stdout, "%s on %s: %d training and %d test examples, %d parameters, BLAS %s, %d cores\n",
-		c.Model, c.Dataset, len(d.TrainIndices), d.Test.Len(), m.NumParams(), nn.Backend(), runtime.GOMAXPROCS(0))
+		c.Model, c.Dataset, len(d.TrainIdx), d.Test.Len(), m.NumParams(), nn.Backend(), runtime.GOMAXPROCS(0))
 	var rows []epoch
 	for e := 1; e <= c.Epochs; e++ {
 		start := time.Now()
-		trainLoss, err := tr.TrainEpoch(d.Train, d.TrainIndices, rng)
+		trainLoss, err := tr.TrainEpoch(d.Train, d.TrainIdx, rng)
 		if err != nil {
 			return fmt.Errorf("epoch %d: %w", e, err)
 		}
@@ -94,7 +92,7 @@ func run(c config, stdout *os.File) error {
 		if err != nil {
 			return fmt.Errorf("epoch %d: %w", e, err)
 		}
-		r := epoch{e, acc, loss, trainLoss, secs, float64(len(d.TrainIndices)) / secs}
+		r := epoch{e, acc, loss, trainLoss, secs, float64(len(d.TrainIdx)) / secs}
 		rows = append(rows, r)
 		fmt.Fprintf(stdout, "epoch %2d  test accuracy %6.2f%%  test loss %.4f  train loss %.4f  %6.0f samples/s\n",
 			e, 100*acc, loss, trainLoss, r.SamplesPerSecond)
@@ -102,24 +100,27 @@ func run(c config, stdout *os.File) error {
 	return write(c, rows)
 }
 
+// columns of results.csv.
+var columns = []sweep.Column[epoch]{
+	{Name: "epoch", Value: func(e epoch) string { return strconv.Itoa(e.Epoch) }},
+	{Name: "test_accuracy", Value: func(e epoch) string { return sweep.Float(e.TestAccuracy) }},
+	{Name: "test_loss", Value: func(e epoch) string { return sweep.Float(e.TestLoss) }},
+	{Name: "train_loss", Value: func(e epoch) string { return sweep.Float(e.TrainLoss) }},
+	{Name: "train_seconds", Value: func(e epoch) string { return sweep.Float(e.TrainSeconds) }},
+	{Name: "samples_per_second", Value: func(e epoch) string { return sweep.Float(e.SamplesPerSecond) }},
+}
+
 func write(c config, rows []epoch) error {
-	header := []string{"epoch", "test_accuracy", "test_loss", "train_loss", "train_seconds", "samples_per_second"}
-	var csv [][]string
 	s := plots.Series{Name: c.Model}
 	for _, r := range rows {
-		f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-		csv = append(csv, []string{strconv.Itoa(r.Epoch), f(r.TestAccuracy), f(r.TestLoss), f(r.TrainLoss), f(r.TrainSeconds), f(r.SamplesPerSecond)})
 		s.X = append(s.X, float64(r.Epoch))
 		s.Y = append(s.Y, 100*r.TestAccuracy)
-	}
-	if err := results.WriteCSV(filepath.Join(c.Out, "results.csv"), header, csv); err != nil {
-		return err
 	}
 	summary := map[string]any{
 		"experiment": "baseline", "config": c, "epochs": rows, "backend": nn.Backend(),
 		"final_test_accuracy": rows[len(rows)-1].TestAccuracy, "go": runtime.Version(),
 	}
-	if err := results.WriteJSON(filepath.Join(c.Out, "summary.json"), summary); err != nil {
+	if err := sweep.WriteResults(c.Out, columns, rows, summary); err != nil {
 		return err
 	}
 	chart := plots.Chart{Title: fmt.Sprintf("Central training: %s on %s", c.Model, c.Dataset), XLabel: "epoch", YLabel: "test accuracy (%)"}

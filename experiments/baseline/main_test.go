@@ -6,18 +6,16 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/internal/testenv"
 )
 
 // TestOneEpochOnSubset trains the cnn for one epoch on 5,000 MNIST
 // examples and needs more than 90% test accuracy.
 func TestOneEpochOnSubset(t *testing.T) {
-	if os.Getenv(dataset.EnvDataDir) == "" {
-		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
-	}
+	dir := testenv.DataDir(t)
 	out := t.TempDir()
-	c := config{Dataset: "mnist", Model: "cnn", Epochs: 1, Batch: 32, LR: 1e-3, Seed: 1, Limit: 5000, Out: out}
+	c := config{Dataset: "mnist", DataDir: dir, Model: "cnn", Epochs: 1, Batch: 32, LR: 1e-3, Seed: 1, Limit: 5000, Out: out}
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
 	if err := run(c, devnull); err != nil {

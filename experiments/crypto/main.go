@@ -4,6 +4,9 @@
 // absolute error of the revealed weighted sum.
 //
 //	go run ./experiments/crypto -schemes ckks,ss -owners 2,3,10 -reps 5
+//
+// Outputs go to -out: results.csv (one row per scheme, preset, owner count
+// and operation), summary.json and times.png.
 package main
 
 import (
@@ -21,7 +24,8 @@ import (
 	"time"
 
 	"github.com/fedactor/fedactor/crypto"
-	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/internal/cli"
+	"github.com/fedactor/fedactor/internal/sweep"
 	"github.com/fedactor/fedactor/plots"
 )
 
@@ -33,54 +37,91 @@ type row struct {
 	MaxAbsError        float64
 }
 
-func main() {
-	schemes := flag.String("schemes", strings.Join(crypto.Names(), ","), "comma-separated schemes")
-	ownersFlag := flag.String("owners", "2,3,10", "comma-separated numbers of data owners")
-	params := flag.String("params", "", "comma-separated presets (logN13,logN14,logN15 for CKKS; 2048,3072 for paillier); empty: defaults")
-	reps := flag.Int("reps", 5, "repetitions per configuration")
-	length := flag.Int("len", 30514, "update length")
-	out := flag.String("out", "results/crypto", "output directory")
-	flag.Parse()
+// options are the command's flags.
+type options struct {
+	schemes, params []string
+	owners          string
+	reps, length    int
+	out             string
+}
 
+func main() {
+	log.SetFlags(0)
+	var o options
+	schemes := flag.String("schemes", strings.Join(crypto.Names(), ","), "comma-separated schemes: "+strings.Join(crypto.Names(), ", "))
+	flag.StringVar(&o.owners, "owners", "2,3,10", "comma-separated numbers of data owners")
+	params := flag.String("params", "", "comma-separated presets (logN13,logN14,logN15 for CKKS; 2048,3072 for paillier); empty: defaults")
+	flag.IntVar(&o.reps, "reps", 5, "repetitions per configuration")
+	flag.IntVar(&o.length, "len", 30514, "update length")
+	flag.StringVar(&o.out, "out", "results/crypto", "output directory")
+	flag.Parse()
+	o.schemes, o.params = cli.List(*schemes), strings.Split(*params, ",")
+	if _, err := run(o, log.Printf); err != nil {
+		log.Fatalf("crypto: %v", err)
+	}
+}
+
+// run measures every scheme, preset and owner count of o, logging a line
+// per operation, and writes results.csv, summary.json and times.png.
+// Presets a scheme does not have are skipped.
+func run(o options, logf func(string, ...any)) ([]row, error) {
+	owners, err := cli.Ints(o.owners, 1)
+	if err != nil {
+		return nil, fmt.Errorf("-owners: %w", err)
+	}
+	if o.reps < 1 || o.length < 1 {
+		return nil, fmt.Errorf("-reps %d and -len %d must be >= 1", o.reps, o.length)
+	}
 	var rows []row
 	literals := map[string]any{}
-	for _, name := range strings.Split(*schemes, ",") {
-		for _, p := range strings.Split(*params, ",") {
-			for _, o := range strings.Split(*ownersFlag, ",") {
-				owners, err := strconv.Atoi(o)
-				check(err)
-				s, err := crypto.New(name, crypto.Config{Owners: owners, Len: *length, Params: p})
+	for _, name := range o.schemes {
+		if _, err := crypto.Describe(name); err != nil {
+			return nil, err
+		}
+		for _, p := range o.params {
+			for _, n := range owners {
+				s, err := crypto.New(name, crypto.Config{Owners: n, Len: o.length, Params: p})
 				if err != nil {
-					log.Printf("skip %s params %q: %v", name, p, err)
+					logf("skip %s params %q: %v", name, p, err)
 					continue
 				}
 				preset := presetName(s.Literal())
 				literals[name+"/"+preset] = s.Literal()
-				rs, err := measure(s, owners, *length, *reps, preset)
-				check(err)
+				rs, err := measure(s, n, o.length, o.reps, preset)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %d owners: %w", name, n, err)
+				}
 				for _, r := range rs {
-					log.Printf("%-14s %-6s owners=%-2d %-12s median %9.3f ms  min %9.3f ms  %9d B  err %.2g",
+					logf("%-14s %-6s owners=%-2d %-12s median %9.3f ms  min %9.3f ms  %9d B  err %.2g",
 						r.Scheme, r.Params, r.Owners, r.Op, r.MedianMs, r.MinMs, r.Bytes, r.MaxAbsError)
 				}
 				rows = append(rows, rs...)
 			}
 		}
 	}
-	header := []string{"scheme", "owners", "params", "op", "median_ms", "min_ms", "bytes", "max_abs_error"}
-	var csvRows [][]string
-	for _, r := range rows {
-		csvRows = append(csvRows, []string{r.Scheme, strconv.Itoa(r.Owners), r.Params, r.Op,
-			fmt.Sprintf("%.4f", r.MedianMs), fmt.Sprintf("%.4f", r.MinMs), strconv.Itoa(r.Bytes), fmt.Sprintf("%.3g", r.MaxAbsError)})
-	}
-	check(results.WriteCSV(filepath.Join(*out, "results.csv"), header, csvRows))
-	check(results.WriteJSON(filepath.Join(*out, "summary.json"), map[string]any{
-		"len": *length, "reps": *reps, "owners": *ownersFlag, "gomaxprocs": runtime.GOMAXPROCS(0),
+	summary := map[string]any{
+		"len": o.length, "reps": o.reps, "owners": o.owners, "gomaxprocs": runtime.GOMAXPROCS(0),
 		"go": runtime.Version(), "parameters": literals, "rows": rows,
 		"anchors_ms": map[string][3]float64{ // encrypt, aggregate 2, decrypt
 			"PySEAL seed": {207.5, 134.6, 89.4}, "SEAL 4.1 wasm N=16384": {42.6, 1.16, 9.8},
 			"Lattigo logN14 single core": {12.1, 0.49, 2.7}},
-	}))
-	check(chart(filepath.Join(*out, "times.png"), rows))
+	}
+	if err := sweep.WriteResults(o.out, columns, rows, summary); err != nil {
+		return rows, err
+	}
+	return rows, chart(filepath.Join(o.out, "times.png"), rows)
+}
+
+// columns of results.csv.
+var columns = []sweep.Column[row]{
+	{Name: "scheme", Value: func(r row) string { return r.Scheme }},
+	{Name: "owners", Value: func(r row) string { return strconv.Itoa(r.Owners) }},
+	{Name: "params", Value: func(r row) string { return r.Params }},
+	{Name: "op", Value: func(r row) string { return r.Op }},
+	{Name: "median_ms", Value: func(r row) string { return fmt.Sprintf("%.4f", r.MedianMs) }},
+	{Name: "min_ms", Value: func(r row) string { return fmt.Sprintf("%.4f", r.MinMs) }},
+	{Name: "bytes", Value: func(r row) string { return strconv.Itoa(r.Bytes) }},
+	{Name: "max_abs_error", Value: func(r row) string { return fmt.Sprintf("%.3g", r.MaxAbsError) }},
 }
 
 // measure runs s reps times and returns one row per operation.
@@ -162,10 +203,4 @@ func chart(path string, rows []row) error {
 	}
 	return plots.Bars(path, plots.Chart{Title: fmt.Sprintf("Aggregation of %d owners, 30,514 values", minOwners),
 		YLabel: "median time (ms)", LogY: true}, cats, series)
-}
-
-func check(err error) {
-	if err != nil {
-		log.Fatal(err)
-	}
 }

@@ -22,11 +22,13 @@
 // -test-limit; with -eval-every N the target is checked every N rounds
 // only. Clients are sampled without replacement, seeded by -seed.
 //
-// Outputs go to -out: results.csv (one row per setting and round),
-// summary.json (rounds to target per setting beside the paper's) and
-// accuracy_<model>.png. The first two are also written every 10 rounds
-// and when a run is interrupted (Ctrl-C) or fails, so its rounds so far
-// are kept.
+// Each setting is a job of internal/sweep's runner, which builds, trains,
+// stops at the target and estimates the time left. Outputs go to -out:
+// results.csv (one row per setting and round), summary.json (rounds to
+// target per setting beside the paper's) and accuracy_<model>.png. The
+// first two are also written every 10 rounds (the running setting marked
+// "unfinished after round N") and when a run is interrupted (Ctrl-C) or
+// fails, so its rounds so far are kept.
 package main
 
 import (
@@ -37,27 +39,18 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"math"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/fedactor/fedactor/actors"
-	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
-	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/internal/sweep"
 	"github.com/fedactor/fedactor/nn"
-	"github.com/fedactor/fedactor/plots"
 )
 
 // paperSetting is one model's setting in the paper (target accuracy,
@@ -68,18 +61,20 @@ type paperSetting struct {
 	target float64
 	epochs int
 	rounds map[string]int
-	speed  float64 // examples per second per core, trained with B = 10: seeds the time estimate
 }
 
 func paper(model string) (paperSetting, bool) {
 	switch model {
 	case "2nn":
-		return paperSetting{nn.MLP, 0.97, 1, map[string]int{"iid": 87, "noniid": 664}, 10000}, true
+		return paperSetting{nn.MLP, 0.97, 1, map[string]int{"iid": 87, "noniid": 664}}, true
 	case "cnn":
-		return paperSetting{nn.CNN, 0.99, 5, map[string]int{"iid": 20, "noniid": 229}, 3500}, true
+		return paperSetting{nn.CNN, 0.99, 5, map[string]int{"iid": 20, "noniid": 229}}, true
 	}
 	return paperSetting{}, false
 }
+
+// splits are the paper's two partitions, by the names of -splits.
+var splits = map[string]dataset.Partitioner{"iid": dataset.IID{}, "noniid": dataset.Shards{PerOwner: 2}}
 
 type config struct {
 	Models    []string `json:"models"`
@@ -126,25 +121,19 @@ func main() {
 	flag.BoolVar(&verbose, "v", false, "log the parties' debug messages")
 	flag.Parse()
 	log.SetFlags(0)
-	set := map[string]bool{}
-	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if quick {
-		for name, v := range map[string]string{"rounds": "5", "test-limit": "2000"} {
-			if !set[name] {
-				_ = flag.Set(name, v)
-			}
+		if err := cli.Quick(flag.CommandLine, cli.Given(flag.CommandLine), map[string]string{"rounds": "5", "test-limit": "2000"}); err != nil {
+			log.Fatalf("mcmahan: %v", err)
 		}
 	}
 	c.Models, c.Splits, c.Target = cli.List(models), cli.List(splits), c.Target/100
 	if err := c.validate(); err != nil {
 		log.Fatalf("mcmahan: %v", err)
 	}
-	ld, err := cli.LoadData("mnist", c.DataDir, c.Limit, c.Seed, os.Stderr)
+	d, err := sweep.LoadData("mnist", c.DataDir, c.Limit, c.TestLimit, c.Seed)
 	if err != nil {
 		log.Fatalf("mcmahan: %v", err)
 	}
-	d := &data{train: ld.Train, test: ld.Test, trainIdx: ld.TrainIndices,
-		testIdx: dataset.Subsample(ld.Test.Len(), c.TestLimit, rand.New(rand.NewPCG(c.Seed, 3)))}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if _, err := run(ctx, c, d, cli.Logger(verbose), os.Stdout); err != nil {
@@ -152,6 +141,8 @@ func main() {
 	}
 }
 
+// validate checks what is particular to the paper; the jobs' own
+// configuration is checked by sweep.
 func (c config) validate() error {
 	switch {
 	case len(c.Models) == 0 || len(c.Splits) == 0:
@@ -164,8 +155,6 @@ func (c config) validate() error {
 		return errors.New("learning rates must be > 0")
 	case !(c.Target >= 0 && c.Target <= 1):
 		return fmt.Errorf("-target %g: want a percentage in [0, 100]", 100*c.Target)
-	case c.Limit < 0 || c.TestLimit < 0:
-		return errors.New("-limit and -test-limit must be >= 0")
 	}
 	for _, m := range c.Models {
 		if _, ok := paper(m); !ok {
@@ -173,15 +162,14 @@ func (c config) validate() error {
 		}
 	}
 	for _, s := range c.Splits {
-		if s != "iid" && s != "noniid" {
+		if _, ok := splits[s]; !ok {
 			return fmt.Errorf("unknown split %q (valid: iid, noniid)", s)
 		}
 	}
-	switch {
-	case !slices.Contains(crypto.Names(), c.Scheme):
-		return fmt.Errorf("unknown scheme %q (valid: %s)", c.Scheme, strings.Join(crypto.Names(), ", "))
-	case c.Scheme == "ckks-threshold":
-		return errors.New("ckks-threshold cannot sample clients: its key shares belong to fixed owners")
+	for _, j := range c.jobs() {
+		if err := j.Config.Validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -205,323 +193,44 @@ func (c config) setting(model string) (p paperSetting, epochs int, lr, target fl
 	return p, epochs, lr, target
 }
 
-// differences lists how a run of c departs from the paper.
-func (c config) differences() []string {
-	test := "test accuracy on all 10,000 test images"
-	if c.TestLimit > 0 {
-		test = fmt.Sprintf("test accuracy on a seeded subset of %d test images (-test-limit)", c.TestLimit)
+// jobs returns the settings to run, model by model: each trains with
+// local SGD on K clients, C·K sampled per round, until its target.
+func (c config) jobs() []sweep.Job {
+	var jobs []sweep.Job
+	for _, model := range c.Models {
+		p, epochs, lr, target := c.setting(model)
+		sc := sweep.Config{Dataset: "mnist", Model: p.arch, Schemes: []string{c.Scheme}, Splits: c.Splits, Owners: []int{c.Clients},
+			Rounds: c.Rounds, Epochs: epochs, Batch: c.Batch, LR: lr, Optimizer: "sgd", Limit: c.Limit, TestLimit: c.TestLimit,
+			Seed: c.Seed, EvalEvery: c.EvalEvery, Target: target, Fraction: c.Fraction, Partitioners: splits}
+		for _, split := range c.Splits {
+			jobs = append(jobs, sweep.Job{Config: sc, Setting: sweep.Setting{Scheme: c.Scheme, Split: split, Owners: c.Clients},
+				Label: fmt.Sprintf("%s %-6s", model, split)})
+		}
 	}
-	if c.EvalEvery > 1 {
-		test += fmt.Sprintf(", every %d rounds, so rounds to target are rounded up to a multiple of %d", c.EvalEvery, c.EvalEvery)
-	}
-	return []string{
-		"cnn: the Keras simple MNIST convnet (3x3 convolutions, dropout; 30,514 parameters), not the paper's CNN (5x5 convolutions of 32 and 64 filters, 512-unit layer; 1,663,370)",
-		fmt.Sprintf("learning rate fixed per model (2nn %g, cnn %g); the paper tuned it per setting over a grid and reports the best", c.LR2NN, c.LRCNN),
-		test,
-		fmt.Sprintf("one run, seed %d; clients sampled without replacement per round, seeded", c.Seed),
-	}
+	return jobs
 }
-
-// data is the loaded dataset and the examples in use.
-type data struct {
-	train, test       *dataset.Set
-	trainIdx, testIdx []int
-}
-
-// round is one round's record; the test figures are nil in rounds that
-// were not evaluated (-eval-every).
-type round struct {
-	Round        int      `json:"round"`
-	TestAccuracy *float64 `json:"test_accuracy"`
-	TestLoss     *float64 `json:"test_loss"`
-	TrainLoss    float64  `json:"train_loss"`
-	Seconds      float64  `json:"round_seconds"`
-	Elapsed      float64  `json:"elapsed_seconds"`
-	Cohort       []int    `json:"cohort"`
-	Err          string   `json:"error,omitempty"`
-}
-
-// outcome is one setting's record in summary.json.
-type outcome struct {
-	Model          string  `json:"model"`
-	Split          string  `json:"split"`
-	Params         int     `json:"params"`
-	Epochs         int     `json:"epochs"`
-	LR             float64 `json:"lr"`
-	Target         float64 `json:"target"`
-	PaperRounds    int     `json:"paper_rounds"`
-	Reached        bool    `json:"reached"`
-	RoundsToTarget int     `json:"rounds_to_target,omitempty"`
-	RoundsRun      int     `json:"rounds_run"`
-	FinalAccuracy  float64 `json:"final_test_accuracy"`
-	WallSeconds    float64 `json:"wall_seconds"`
-	RoundSeconds   float64 `json:"mean_round_seconds"`
-	ShardSizes     []int   `json:"shard_sizes"`
-	Classes        []int   `json:"classes_per_client"`
-	Rounds         []round `json:"rounds"`
-	// Error says why the setting stopped early (interrupted or failed);
-	// its rounds so far are kept.
-	Error string `json:"error,omitempty"`
-}
-
-type summary struct {
-	Experiment string `json:"experiment"`
-	Config     config `json:"config"`
-	Cohort     int    `json:"cohort"`
-	sweep.Provenance
-	Differences []string  `json:"differences_from_paper"`
-	Settings    []outcome `json:"settings"`
-}
-
-// saveEvery is how often, in rounds, a running setting's results so far
-// are written out, so that a killed run keeps them.
-const saveEvery = 10
-
-// errReached cancels a setting's run once its target is reached.
-var errReached = errors.New("target reached")
 
 // run trains every setting of c, writing the outputs after each, and
 // prints progress lines and the final table to stdout.
-func run(ctx context.Context, c config, d *data, logger *slog.Logger, stdout io.Writer) (*summary, error) {
-	sum := &summary{Experiment: "mcmahan", Config: c, Cohort: c.cohort(), Provenance: sweep.Now(), Differences: c.differences()}
+func run(ctx context.Context, c config, d *sweep.Data, logger *slog.Logger, stdout io.Writer) (*summary, error) {
+	jobs := c.jobs()
+	rec := sweep.NewSummary(jobs[0].Config)
+	r := &sweep.Runner{Summary: rec, Data: d, Logger: logger, Progress: stdout,
+		Save: func(s *sweep.Summary) error { return c.view(s).write(c.Out) }}
 	start := time.Now()
-	n := len(c.Models) * len(c.Splits)
-	est := newEstimate(c, len(d.trainIdx))
+	est := r.Plan(jobs)
 	fmt.Fprintf(stdout, "%d settings, K=%d clients, C=%g (%d per round), B=%d, up to %d rounds; %d training, %d test examples; %s, BLAS %s, %d cores; at most ~%s\n",
-		n, c.Clients, c.Fraction, c.cohort(), c.Batch, c.Rounds, len(d.trainIdx), len(d.testIdx), c.Scheme, nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.remaining()))
-	for _, model := range c.Models {
-		for _, split := range c.Splits {
-			label := fmt.Sprintf("[%d/%d] %s %-6s", len(sum.Settings)+1, n, model, split)
-			sum.Settings = append(sum.Settings, outcome{Model: model, Split: split})
-			o := &sum.Settings[len(sum.Settings)-1]
-			err := runSetting(ctx, c, d, o, logger, func(r round, acc string, last bool) {
-				est.done(model, r.Seconds)
-				if last {
-					est.finish(model, c.Rounds-r.Round)
-				}
-				fmt.Fprintf(stdout, "%s round %4d/%d  %s  (%.2fs; elapsed %s, remaining ≤ ~%s)\n", label, r.Round, c.Rounds, acc,
-					r.Seconds, cli.Duration(time.Since(start)), cli.Duration(est.remaining()))
-				if r.Round%saveEvery == 0 {
-					if err := sum.write(c.Out); err != nil {
-						logger.Warn("save partial results", "err", err)
-					}
-				}
-			})
-			if err != nil {
-				err = fmt.Errorf("%s/%s: %w", model, split, err)
-				o.Error = err.Error()
-			}
-			if werr := sum.write(c.Out); err != nil || werr != nil {
-				return sum, errors.Join(err, werr)
-			}
+		len(jobs), c.Clients, c.Fraction, c.cohort(), c.Batch, c.Rounds, len(d.TrainIdx), len(d.TestIdx), c.Scheme, nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est))
+	for _, j := range jobs {
+		if _, err := r.Run(ctx, j); err != nil {
+			return c.view(rec), err
 		}
 	}
-	if err := sum.plot(c.Out); err != nil {
+	sum := c.view(rec)
+	if err := sum.plot(c.Out, rec.Settings); err != nil {
 		return sum, err
 	}
 	sum.table(stdout)
 	fmt.Fprintf(stdout, "done in %s; results in %s\n", cli.Duration(time.Since(start)), c.Out)
 	return sum, nil
-}
-
-// runSetting trains o.Model on o.Split until the target or c.Rounds,
-// recording into o as it goes and calling progress after every round
-// (last: no round follows).
-func runSetting(ctx context.Context, c config, d *data, o *outcome, logger *slog.Logger, progress func(r round, status string, last bool)) error {
-	p, epochs, lr, target := c.setting(o.Model)
-	o.Epochs, o.LR, o.Target, o.PaperRounds = epochs, lr, target, p.rounds[o.Split]
-	m, err := nn.New(p.arch, rand.New(rand.NewPCG(c.Seed, 1)))
-	if err != nil {
-		return err
-	}
-	o.Params = m.NumParams()
-	var part dataset.Partitioner = dataset.IID{}
-	if o.Split == "noniid" {
-		part = dataset.Shards{PerOwner: 2}
-	}
-	labels := make([]uint8, len(d.trainIdx))
-	for i, j := range d.trainIdx {
-		labels[i] = d.train.Labels[j]
-	}
-	parts, err := part.Partition(labels, c.Clients, rand.New(rand.NewPCG(c.Seed, 2)))
-	if err != nil {
-		return err
-	}
-	clients := make([]actors.Client, len(parts))
-	for k, idx := range parts {
-		for i, j := range idx {
-			idx[i] = d.trainIdx[j]
-		}
-		clients[k] = actors.Client{Data: d.train, Indices: idx}
-		o.ShardSizes = append(o.ShardSizes, len(idx))
-	}
-	for _, h := range dataset.LabelHistogram(d.train.Labels, parts, dataset.NumClasses) {
-		n := 0
-		for _, count := range h {
-			if count > 0 {
-				n++
-			}
-		}
-		o.Classes = append(o.Classes, n)
-	}
-	scheme, err := crypto.New(c.Scheme, crypto.Config{Owners: c.cohort(), Len: m.NumParams()})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	start := time.Now()
-	fed := actors.Federation{
-		Scheme: scheme, Strategy: policy.FedAvg{}, Model: m, Owners: make([]actors.Owner, c.cohort()), Clients: clients,
-		Test: d.test, TestIndices: d.testIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Seed: c.Seed, Logger: logger,
-		Train: actors.TrainConfig{Epochs: epochs, BatchSize: c.Batch, Optimizer: "sgd", LR: lr},
-		OnRound: func(rm actors.RoundMetrics) {
-			if o.Reached {
-				return // a round that ended while the run was being stopped
-			}
-			r := round{Round: rm.Round, TrainLoss: rm.TrainLoss, Seconds: rm.Seconds, Elapsed: time.Since(start).Seconds(), Cohort: rm.Cohort, Err: rm.Err}
-			status := "(not evaluated)"
-			if rm.Evaluated {
-				r.TestAccuracy, r.TestLoss = &rm.TestAccuracy, &rm.TestLoss
-				o.FinalAccuracy = rm.TestAccuracy
-				status = fmt.Sprintf("accuracy %6.2f%%", 100*rm.TestAccuracy)
-				if rm.TestAccuracy >= target && !o.Reached {
-					o.Reached, o.RoundsToTarget = true, rm.Round
-					status += fmt.Sprintf("  target %g%% reached", 100*target)
-					cancel(errReached)
-				}
-			}
-			if rm.Err != "" {
-				status = "FAILED: " + rm.Err
-			}
-			o.Rounds = append(o.Rounds, r)
-			progress(r, status, o.Reached || rm.Round == c.Rounds)
-		},
-	}
-	for k := range fed.Owners {
-		fed.Owners[k].Name = actors.OwnerName(k)
-	}
-	_, err = actors.Run(ctx, fed)
-	if errors.Is(context.Cause(ctx), errReached) {
-		err = nil
-	}
-	o.WallSeconds, o.RoundsRun = time.Since(start).Seconds(), len(o.Rounds)
-	for _, r := range o.Rounds {
-		o.RoundSeconds += r.Seconds / float64(o.RoundsRun)
-	}
-	return err
-}
-
-// estimate predicts the time left, assuming no later setting stops before
-// its round cap: per model, the measured mean round time, seeded by the
-// model's nominal speed.
-type estimate struct {
-	perRound map[string]float64 // seconds per round, by model
-	measured map[string][]float64
-	left     map[string]int // rounds left, by model
-}
-
-func newEstimate(c config, train int) *estimate {
-	e := &estimate{perRound: map[string]float64{}, measured: map[string][]float64{}, left: map[string]int{}}
-	for _, m := range c.Models {
-		p, epochs, _, _ := c.setting(m)
-		examples := float64(train*epochs) * float64(c.cohort()) / float64(c.Clients)
-		e.perRound[m] = examples / (p.speed * float64(min(runtime.GOMAXPROCS(0), c.cohort())))
-		e.left[m] += c.Rounds * len(c.Splits)
-	}
-	return e
-}
-
-func (e *estimate) done(model string, seconds float64) {
-	e.measured[model] = append(e.measured[model], seconds)
-	e.left[model]--
-	var sum float64
-	for _, s := range e.measured[model] {
-		sum += s
-	}
-	e.perRound[model] = sum / float64(len(e.measured[model]))
-}
-
-// finish takes the rounds a setting did not need out of the estimate.
-func (e *estimate) finish(model string, skipped int) { e.left[model] -= skipped }
-
-func (e *estimate) remaining() time.Duration {
-	var s float64
-	for m, n := range e.left {
-		s += float64(n) * e.perRound[m]
-	}
-	return time.Duration(s * float64(time.Second))
-}
-
-// columns of results.csv.
-var columns = []string{"model", "split", "round", "test_accuracy", "test_loss", "train_loss", "round_seconds", "elapsed_seconds", "cohort", "error"}
-
-func (s *summary) write(dir string) error {
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-	opt := func(x *float64) string {
-		if x == nil {
-			return ""
-		}
-		return f(*x)
-	}
-	var rows [][]string
-	for _, o := range s.Settings {
-		for _, r := range o.Rounds {
-			cohort := strings.Trim(fmt.Sprint(r.Cohort), "[]")
-			rows = append(rows, []string{o.Model, o.Split, strconv.Itoa(r.Round), opt(r.TestAccuracy), opt(r.TestLoss),
-				f(r.TrainLoss), f(r.Seconds), f(r.Elapsed), cohort, r.Err})
-		}
-	}
-	if err := results.WriteCSV(filepath.Join(dir, "results.csv"), columns, rows); err != nil {
-		return err
-	}
-	return results.WriteJSON(filepath.Join(dir, "summary.json"), s)
-}
-
-// plot draws accuracy_<model>.png: a line per split and the target.
-func (s *summary) plot(dir string) error {
-	for _, model := range s.Config.Models {
-		var series []plots.Series
-		target, last, lowest := 0.0, 1, 100.0
-		for _, o := range s.Settings {
-			if o.Model != model {
-				continue
-			}
-			ser := plots.Series{Name: o.Split}
-			for _, r := range o.Rounds {
-				if r.TestAccuracy != nil {
-					ser.X, ser.Y = append(ser.X, float64(r.Round)), append(ser.Y, 100**r.TestAccuracy)
-					lowest = min(lowest, 100**r.TestAccuracy)
-				}
-			}
-			series, target, last = append(series, ser), o.Target, max(last, o.RoundsRun)
-		}
-		series = append(series, plots.Series{Name: fmt.Sprintf("target %g%%", 100*target), X: []float64{1, float64(last)}, Y: []float64{100 * target, 100 * target}})
-		chart := plots.Chart{Title: fmt.Sprintf("%s, K=%d, C=%g, B=%d: test accuracy per round", model, s.Config.Clients, s.Config.Fraction, s.Config.Batch),
-			XLabel: "round", YLabel: "test accuracy (%)", YMin: 10 * math.Floor(lowest/10), YMax: 100}
-		if err := plots.Lines(filepath.Join(dir, "accuracy_"+model+".png"), chart, series); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// table prints the settings next to the paper's figures.
-func (s *summary) table(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\tsplit\tE\tlr\ttarget\tpaper rounds\tour rounds\tfinal accuracy\twall time\t")
-	for _, o := range s.Settings {
-		ours := fmt.Sprintf("not reached in %d", o.RoundsRun)
-		if o.Reached {
-			ours = strconv.Itoa(o.RoundsToTarget)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%g\t%g%%\t%d\t%s\t%.2f%%\t%s\t\n", o.Model, o.Split, o.Epochs, o.LR, 100*o.Target,
-			o.PaperRounds, ours, 100*o.FinalAccuracy, cli.Duration(time.Duration(o.WallSeconds*float64(time.Second))))
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "K=%d clients, C=%g, B=%d, %s aggregation, FedAvg weighted by n_k. Differences from McMahan et al. (2017):\n",
-		s.Config.Clients, s.Config.Fraction, s.Config.Batch, s.Config.Scheme)
-	for _, d := range s.Differences {
-		fmt.Fprintf(w, "  - %s\n", d)
-	}
 }

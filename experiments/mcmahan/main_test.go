@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,32 +15,27 @@ import (
 	"testing"
 
 	"github.com/fedactor/fedactor/dataset"
-	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/internal/results"
+	"github.com/fedactor/fedactor/internal/sweep"
+	"github.com/fedactor/fedactor/internal/testenv"
 )
 
 // tinyData loads MNIST and keeps the first 100 training images of every
 // class, so that the non-IID split of 20 clients cuts 40 single-label
 // shards of 25, and 500 test images.
-func tinyData(t *testing.T) *data {
+func tinyData(t *testing.T) *sweep.Data {
 	t.Helper()
-	if os.Getenv(dataset.EnvDataDir) == "" {
-		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
-	}
-	ld, err := cli.LoadData("mnist", "", 0, 1, io.Discard)
+	d, err := sweep.LoadData("mnist", testenv.DataDir(t), 0, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &data{train: ld.Train, test: ld.Test}
+	d.TrainIdx, d.TestIdx = nil, d.TestIdx[:500]
 	var per [dataset.NumClasses]int
-	for i, l := range ld.Train.Labels {
+	for i, l := range d.Train.Labels {
 		if per[l] < 100 {
 			per[l]++
-			d.trainIdx = append(d.trainIdx, i)
+			d.TrainIdx = append(d.TrainIdx, i)
 		}
-	}
-	for i := range 500 {
-		d.testIdx = append(d.testIdx, i)
 	}
 	return d
 }
@@ -51,7 +45,7 @@ func tinyConfig(t *testing.T) config {
 		Batch: 10, Rounds: 3, LR2NN: 0.1, LRCNN: 0.05, EvalEvery: 2, Seed: 1, Out: t.TempDir()}
 }
 
-func runTiny(t *testing.T, c config, d *data) (*summary, string) {
+func runTiny(t *testing.T, c config, d *sweep.Data) (*summary, string) {
 	t.Helper()
 	var out bytes.Buffer
 	if _, err := run(context.Background(), c, d, slog.New(slog.DiscardHandler), &out); err != nil {
@@ -160,7 +154,7 @@ func TestInterruptKeepsResults(t *testing.T) {
 	c.Splits, c.Rounds, c.EvalEvery, c.Target = []string{"noniid"}, 20, 1, 1
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &cancelAt{mark: "round    2/", cancel: cancel}
+	out := &cancelAt{mark: "round  2/20", cancel: cancel}
 	if _, err := run(ctx, c, d, slog.New(slog.DiscardHandler), out); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v, want context.Canceled\n%s", err, out.String())
 	}

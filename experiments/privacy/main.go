@@ -14,7 +14,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -41,7 +43,7 @@ func main() {
 	var zs []float64
 	for _, s := range cli.List(*noise) {
 		z, perr := strconv.ParseFloat(s, 64)
-		if perr != nil || z < 0 {
+		if perr != nil || !(z >= 0) {
 			err = fmt.Errorf("-noise: %q is not a multiplier >= 0", s)
 		}
 		zs = append(zs, z)
@@ -55,44 +57,54 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	out := c.Out
-	var byRound, byEps []plots.Series
+	if _, err := run(ctx, c, d, zs, cli.Logger(flags.Verbose), os.Stdout); err != nil {
+		log.Fatalf("privacy: %v", err)
+	}
+}
+
+// run runs setting c once per noise multiplier, each into c.Out/z<z>, and
+// draws accuracy.png and accuracy_vs_epsilon.png. It returns each run's
+// outcome.
+func run(ctx context.Context, c sweep.Config, d *sweep.Data, zs []float64, logger *slog.Logger, w io.Writer) ([]sweep.Outcome, error) {
+	var outcomes []sweep.Outcome
+	var byEps []plots.Series
 	for _, z := range zs {
 		vc := c
-		vc.DP.Noise, vc.Out = z, filepath.Join(out, fmt.Sprintf("z%g", z))
+		vc.DP.Noise, vc.Out = z, filepath.Join(c.Out, fmt.Sprintf("z%g", z))
 		name := fmt.Sprintf("z = %g", z)
 		if z == 0 {
 			name = "no DP"
 		}
-		fmt.Printf("== %s\n", name)
-		sum, err := sweep.Run(ctx, vc, d, cli.Logger(flags.Verbose), os.Stdout)
+		fmt.Fprintf(w, "== %s\n", name)
+		sum, err := sweep.Run(ctx, vc, d, logger, w)
 		if err != nil {
-			log.Fatalf("privacy: z=%g: %v", z, err)
+			return outcomes, fmt.Errorf("z=%g: %w", z, err)
 		}
 		o := sum.Settings[0]
-		r, e := plots.Series{Name: name}, plots.Series{Name: name}
+		o.Label = name
+		outcomes = append(outcomes, o)
+		e := plots.Series{Name: name}
 		for _, rm := range o.Rounds {
-			r.X, r.Y = append(r.X, float64(rm.Round)), append(r.Y, 100*rm.TestAccuracy)
 			if rm.Epsilon > 0 {
 				e.X, e.Y = append(e.X, rm.Epsilon), append(e.Y, 100*rm.TestAccuracy)
 			}
 		}
-		byRound = append(byRound, r)
 		if len(e.X) > 0 {
 			byEps = append(byEps, e)
 		}
 		last := o.Rounds[len(o.Rounds)-1]
-		fmt.Printf("%s: final accuracy %.2f%%, ε %.3g (δ %g)\n", name, 100*last.TestAccuracy, last.Epsilon, c.DP.Delta)
+		fmt.Fprintf(w, "%s: final accuracy %.2f%%, ε %.3g (δ %g)\n", name, 100*last.TestAccuracy, last.Epsilon, c.DP.Delta)
 	}
-	title := fmt.Sprintf("DP-FedAvg, %s, %d clients, %s", c.Model, c.Workers[0], c.Schemes[0])
-	if err := plots.Lines(filepath.Join(out, "accuracy.png"), plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}, byRound); err != nil {
-		log.Fatalf("privacy: %v", err)
+	title := fmt.Sprintf("DP-FedAvg, %s, %d clients, %s", c.Model, c.Owners[0], c.Schemes[0])
+	if err := plots.Lines(filepath.Join(c.Out, "accuracy.png"), sweep.AccuracyChart(title), sweep.RoundSeries(outcomes, sweep.Label, sweep.Accuracy)); err != nil {
+		return outcomes, err
 	}
 	if len(byEps) > 0 {
 		chart := plots.Chart{Title: title + fmt.Sprintf(": accuracy vs ε (δ = %g)", c.DP.Delta), XLabel: "ε", YLabel: "test accuracy (%)", LogX: true}
-		if err := plots.Lines(filepath.Join(out, "accuracy_vs_epsilon.png"), chart, byEps); err != nil {
-			log.Fatalf("privacy: %v", err)
+		if err := plots.Lines(filepath.Join(c.Out, "accuracy_vs_epsilon.png"), chart, byEps); err != nil {
+			return outcomes, err
 		}
 	}
-	fmt.Printf("results in %s\n", out)
+	fmt.Fprintf(w, "results in %s\n", c.Out)
+	return outcomes, nil
 }

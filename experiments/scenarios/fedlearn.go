@@ -25,14 +25,14 @@ func runFedlearn(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	c := sweep.Config{Dataset: "mnist", Model: "mlp", Schemes: []string{"plain"}, Splits: []string{"full", "iid"},
-		Workers: []int{2}, Rounds: o.rounds(5), Epochs: 1, Batch: 128, LR: 1e-3, Seed: o.Seed}
-	rec := newRecord("fedlearn", c, o)
+		Owners: []int{2}, Rounds: o.rounds(5), Epochs: 1, Batch: 128, LR: 1e-3, Seed: o.Seed}
+	rec := newRecord("fedlearn", c, o, d)
 	r := &report{}
 	r.printf("%-26s %s", "run", "test accuracy per round")
 	r.printf("%-26s round 2: ~%.0f%%", "fedlearn (full copy)", 100*fedlearnAccuracy)
 	for _, split := range c.Splits {
 		what := map[string]string{"full": "full copy", "iid": "partitioned (half each)"}[split]
-		res, err := rec.runSetting(ctx, o, what, c, sweep.Setting{Scheme: "plain", Split: split, Workers: 2}, d, nil)
+		res, err := rec.runSetting(ctx, what, c, sweep.Setting{Scheme: "plain", Split: split, Owners: 2}, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -39,10 +39,10 @@ func runHyperAggregate(ctx context.Context, o options) (*report, error) {
 	}
 	d.TrainIdx = skip
 	const peers, group, dropper = 6, 3, 5
-	c := sweep.Config{Dataset: "mnist", Model: "cnn", Schemes: []string{"ss"}, Splits: []string{"iid"}, Workers: []int{peers},
+	c := sweep.Config{Dataset: "mnist", Model: "cnn", Schemes: []string{"ss"}, Splits: []string{"iid"}, Owners: []int{peers},
 		GroupSize: group, Rounds: o.rounds(5), Epochs: 1, Batch: 32, LR: 1e-3, Seed: o.Seed, Deadline: o.deadline(10 * time.Second)}
 	dropRound := min(2, c.Rounds)
-	rec := newRecord("hyperaggregate", c, o)
+	rec := newRecord("hyperaggregate", c, o, d)
 	r := &report{}
 	name := actors.OwnerName(dropper)
 	drop := func(f *actors.Federation) {
@@ -68,8 +68,8 @@ func runHyperAggregate(ctx context.Context, o options) (*report, error) {
 	for _, run := range runs {
 		rc := c
 		rc.Threshold = run.threshold
-		st := sweep.Setting{Scheme: "ss", Split: "iid", Workers: peers}
-		res, err := rec.runSetting(ctx, o, run.label, rc, st, d, run.edit)
+		st := sweep.Setting{Scheme: "ss", Split: "iid", Owners: peers}
+		res, err := rec.runSetting(ctx, run.label, rc, st, run.edit)
 		if err != nil {
 			return nil, err
 		}
@@ -93,7 +93,7 @@ func runHyperAggregate(ctx context.Context, o options) (*report, error) {
 	}
 	r.printf("additive sharing needs every holder, so the dropout fails that round only (the model is kept and the run goes on);")
 	r.printf("threshold sharing reveals the round from any 4 of the 7 holders, so it aggregates all %d updates, %s's included", peers, name)
-	if err := rec.plot("accuracy.png", "HyperAggregate preset: cnn, 6 peers in groups of 3", "test accuracy (%)", accuracy); err != nil {
+	if err := rec.plot("accuracy.png", "HyperAggregate preset: cnn, 6 peers in groups of 3", "test accuracy (%)", sweep.Accuracy); err != nil {
 		return nil, err
 	}
 	return r, rec.finish(o, r)

@@ -39,8 +39,8 @@ func runPySEAL(ctx context.Context, o options) (*report, error) {
 		{"iid", "split evenly", 10},
 	}
 	c := sweep.Config{Dataset: "mnist", Model: "cnn", Schemes: []string{"ckks", "plain"}, Splits: []string{"full", "iid"},
-		Workers: []int{2}, Rounds: o.rounds(10), Epochs: 1, Batch: 128, LR: 1e-3, Seed: o.Seed}
-	rec := newRecord("pyseal-demo", c, o)
+		Owners: []int{2}, Rounds: o.rounds(10), Epochs: 1, Batch: 128, LR: 1e-3, Seed: o.Seed}
+	rec := newRecord("pyseal-demo", c, o, d)
 	r := &report{}
 	r.printf("%-13s %-6s %8s  %12s %14s %13s", "part", "scheme", "accuracy", "encrypt (ms)", "aggregate (ms)", "decrypt (ms)")
 	r.printf("%-13s %-6s %8s  %12.1f %14.1f %13.1f", "PySEAL demo", "ckks", "", pysealEncryptMS, pysealAggregateMS, pysealDecryptMS)
@@ -49,9 +49,9 @@ func runPySEAL(ctx context.Context, o options) (*report, error) {
 		pc.Rounds = o.rounds(p.rounds)
 		res := map[string]*actors.Result{}
 		for _, scheme := range c.Schemes {
-			st := sweep.Setting{Scheme: scheme, Split: p.split, Workers: 2}
+			st := sweep.Setting{Scheme: scheme, Split: p.split, Owners: 2}
 			label := fmt.Sprintf("%s, %s", p.what, scheme)
-			if res[scheme], err = rec.runSetting(ctx, o, label, pc, st, d, nil); err != nil {
+			if res[scheme], err = rec.runSetting(ctx, label, pc, st, nil); err != nil {
 				return nil, err
 			}
 			rs := res[scheme].Rounds

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/fedactor/fedactor/actors"
@@ -32,14 +31,14 @@ func pysyftData() *dataset.Table {
 // compares the two final models.
 func runPySyft(ctx context.Context, o options) (*report, error) {
 	data := pysyftData()
-	m, err := nn.NewRegression(nn.Shape{2}, []nn.Layer{nn.Dense(1)}, rand.New(rand.NewPCG(o.Seed, 1)))
+	m, err := nn.NewRegression(nn.Shape{2}, []nn.Layer{nn.Dense(1)}, sweep.ModelStream.Rand(o.Seed))
 	if err != nil {
 		return nil, err
 	}
 	schemes := []string{"plain", "ss"}
-	c := sweep.Config{Dataset: "pysyft-toy", Model: "linear", Schemes: schemes, Splits: []string{"toy"}, Workers: []int{2},
+	c := sweep.Config{Dataset: "pysyft-toy", Model: "linear", Schemes: schemes, Splits: []string{"toy"}, Owners: []int{2},
 		Rounds: o.rounds(10), Epochs: 10, Batch: 2, LR: 0.2, Seed: o.Seed, Unweighted: true}
-	rec := newRecord("pysyft-lesson", c, o)
+	rec := newRecord("pysyft-lesson", c, o, nil)
 	r := &report{}
 	finals := map[string][]float64{}
 	losses := map[string][]string{}
@@ -59,7 +58,7 @@ func runPySyft(ctx context.Context, o options) (*report, error) {
 			Test: data, Rounds: c.Rounds, Seed: o.Seed,
 			Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: "sgd", LR: c.LR},
 		}
-		res, err := rec.run(ctx, o, name, sweep.Setting{Scheme: name, Split: "toy", Workers: 2}, fed, nil)
+		res, err := rec.run(ctx, name, sweep.Setting{Scheme: name, Split: "toy", Owners: 2}, fed)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +83,7 @@ func runPySyft(ctx context.Context, o options) (*report, error) {
 	r.printf("final model (w1, w2, b): plain %.6f, ss %.6f", finals["plain"], finals["ss"])
 	r.printf("largest difference between the plain and ss models: %.3g (ss encodes with 32 fractional bits; models are float32)", d)
 	if err := rec.plot("loss.png", "PySyft lesson: linear model on the toy data", "mean squared error (all 4 points)",
-		func(m actors.RoundMetrics) float64 { return m.TestLoss }); err != nil {
+		sweep.TestLoss); err != nil {
 		return nil, err
 	}
 	return r, rec.finish(o, r)

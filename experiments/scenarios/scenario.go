@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
-	"github.com/fedactor/fedactor/dataset"
-	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/internal/sweep"
 	"github.com/fedactor/fedactor/plots"
@@ -95,65 +93,35 @@ func lookup(name string) (scenario, error) {
 }
 
 // record collects a preset's runs into the usual outputs: results.csv and
-// summary.json (sweep's format, one setting per run) and PNGs.
+// summary.json (sweep's format, one setting per run, named by its label)
+// and PNGs. Its runner prints the progress lines and rewrites the outputs
+// after every run, so that an interrupted preset keeps its finished runs.
 type record struct {
 	sum    *sweep.Summary
 	out    string
-	labels []string // each run's label, in the order of sum.Settings
+	runner *sweep.Runner
 }
 
 // newRecord starts the record of preset name, configured by c (its
-// Model, Schemes, Splits and Workers label the runs).
-func newRecord(name string, c sweep.Config, o options) *record {
+// Model, Schemes, Splits and Owners describe the runs), running on d
+// (nil for presets that build their federations by hand).
+func newRecord(name string, c sweep.Config, o options, d *sweep.Data) *record {
 	c.Out = o.Out
 	s := sweep.NewSummary(c)
 	s.Experiment = "scenarios/" + name
-	return &record{sum: s, out: o.Out}
+	return &record{sum: s, out: o.Out, runner: &sweep.Runner{Summary: s, Data: d, Logger: o.Logger, Progress: o.W,
+		Save: func(s *sweep.Summary) error { return s.Write(o.Out) }}}
 }
 
-// run runs fed as setting st, printing a line per round prefixed by
-// label (in long runs: the first 10 rounds, then every 20th part), adds it to the record and rewrites the outputs, so that an
-// interrupted preset keeps its finished runs.
-func (rec *record) run(ctx context.Context, o options, label string, st sweep.Setting, fed actors.Federation, labels [][]int) (*actors.Result, error) {
-	fed.Logger = o.Logger
-	start := time.Now()
-	every := max(1, fed.Rounds/20) // long runs print about 30 lines
-	fed.OnRound = func(rm actors.RoundMetrics) {
-		if rm.Round > 10 && rm.Round%every != 0 && rm.Round != fed.Rounds && rm.Err == "" && len(rm.Dropped) == 0 {
-			return
-		}
-		status := fmt.Sprintf("accuracy %6.2f%%  loss %.4g", 100*rm.TestAccuracy, rm.TestLoss)
-		if fed.Model.Regression() {
-			status = fmt.Sprintf("test loss %.6g", rm.TestLoss)
-		}
-		if rm.Err != "" {
-			status = "FAILED: " + rm.Err
-		}
-		if len(rm.Dropped) > 0 {
-			status += fmt.Sprintf("  (dropped: %v)", rm.Dropped)
-		}
-		fmt.Fprintf(o.W, "%-24s round %3d/%d  %s  (%.2fs; elapsed %s)\n", label, rm.Round, fed.Rounds, status, rm.Seconds, cli.Duration(time.Since(start)))
-	}
-	res, err := actors.Run(ctx, fed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", label, err)
-	}
-	rec.sum.Add(st, fed, res, labels)
-	rec.labels = append(rec.labels, label)
-	return res, rec.sum.Write(rec.out)
+// run runs the hand-built federation fed as setting st, labelled label.
+func (rec *record) run(ctx context.Context, label string, st sweep.Setting, fed actors.Federation) (*actors.Result, error) {
+	return rec.runner.RunFederation(ctx, sweep.Job{Config: rec.sum.Config, Setting: st, Label: label}, fed, nil)
 }
 
-// runSetting builds setting st of c on d (sweep.Build), lets edit adjust
-// the federation (nil: no change) and runs it as rec.run does.
-func (rec *record) runSetting(ctx context.Context, o options, label string, c sweep.Config, st sweep.Setting, d *sweep.Data, edit func(*actors.Federation)) (*actors.Result, error) {
-	fed, parts, err := sweep.Build(c, st, d)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", label, err)
-	}
-	if edit != nil {
-		edit(&fed)
-	}
-	return rec.run(ctx, o, label, st, fed, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
+// runSetting builds setting st of c on the record's data (sweep.Build),
+// lets edit adjust the federation (nil: no change) and runs it.
+func (rec *record) runSetting(ctx context.Context, label string, c sweep.Config, st sweep.Setting, edit func(*actors.Federation)) (*actors.Result, error) {
+	return rec.runner.Run(ctx, sweep.Job{Config: c, Setting: st, Label: label, Edit: edit})
 }
 
 // finish writes the report into summary.json's neighbour report.json and
@@ -173,20 +141,10 @@ func (rec *record) finish(o options, r *report) error {
 }
 
 // plot draws one line per run, named by its label, of y per round.
-func (rec *record) plot(file, title, ylabel string, y func(actors.RoundMetrics) float64) error {
-	var series []plots.Series
-	for i, o := range rec.sum.Settings {
-		s := plots.Series{Name: rec.labels[i]}
-		for _, r := range o.Rounds {
-			s.X, s.Y = append(s.X, float64(r.Round)), append(s.Y, y(r))
-		}
-		series = append(series, s)
-	}
+func (rec *record) plot(file, title, ylabel string, y func(actors.RoundMetrics) (float64, bool)) error {
+	series := sweep.RoundSeries(rec.sum.Settings, sweep.Label, y)
 	return plots.Lines(filepath.Join(rec.out, file), plots.Chart{Title: title, XLabel: "round", YLabel: ylabel}, series)
 }
-
-// accuracy is a round's test accuracy in percent, for rec.plot.
-func accuracy(r actors.RoundMetrics) float64 { return 100 * r.TestAccuracy }
 
 // maxDiff returns the largest absolute difference between a and b (+Inf
 // if their lengths differ).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/crypto"
@@ -26,6 +25,8 @@ const (
 	trainerPerOwner   = 400
 	trainerTest       = 300
 	trainerIterations = 2000
+	// trainerData is the seed stream of the synthetic data.
+	trainerData sweep.Stream = 0x7e57
 )
 
 var federatedTrainer = scenario{
@@ -40,10 +41,10 @@ var federatedTrainer = scenario{
 // against the true ones and against the least-squares fit of the pooled
 // training data (the best any method can do on it).
 func runTrainer(ctx context.Context, o options) (*report, error) {
-	rng := rand.New(rand.NewPCG(o.Seed, 0x7e57))
+	rng := trainerData.Rand(o.Seed)
 	train := dataset.LinearData(trainerOwners*trainerPerOwner, trueCoef, trueBias, trainerNoise, rng)
 	test := dataset.LinearData(trainerTest, trueCoef, trueBias, trainerNoise, rng)
-	m, err := nn.NewRegression(nn.Shape{len(trueCoef)}, []nn.Layer{nn.Dense(1)}, rand.New(rand.NewPCG(o.Seed, 1)))
+	m, err := nn.NewRegression(nn.Shape{len(trueCoef)}, []nn.Layer{nn.Dense(1)}, sweep.ModelStream.Rand(o.Seed))
 	if err != nil {
 		return nil, err
 	}
@@ -60,13 +61,13 @@ func runTrainer(ctx context.Context, o options) (*report, error) {
 		owners[i] = actors.Owner{Name: actors.OwnerName(i), Data: train, Indices: idx}
 	}
 	c := sweep.Config{Dataset: "synthetic-linear", Model: "linear", Schemes: []string{"paillier"}, Splits: []string{"iid"},
-		Workers: []int{trainerOwners}, Rounds: o.rounds(trainerIterations), Epochs: 1, Batch: trainerPerOwner, LR: 0.1, Seed: o.Seed}
-	rec := newRecord("federated-trainer", c, o)
+		Owners: []int{trainerOwners}, Rounds: o.rounds(trainerIterations), Epochs: 1, Batch: trainerPerOwner, LR: 0.1, Seed: o.Seed}
+	rec := newRecord("federated-trainer", c, o, nil)
 	fed := actors.Federation{
 		Scheme: scheme, Model: m, Owners: owners, Test: test, Rounds: c.Rounds, Seed: o.Seed,
 		Train: actors.TrainConfig{Epochs: 1, BatchSize: c.Batch, Optimizer: "sgd", LR: c.LR},
 	}
-	res, err := rec.run(ctx, o, "paillier", sweep.Setting{Scheme: "paillier", Split: "iid", Workers: trainerOwners}, fed, nil)
+	res, err := rec.run(ctx, "paillier", sweep.Setting{Scheme: "paillier", Split: "iid", Owners: trainerOwners}, fed)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func runTrainer(ctx context.Context, o options) (*report, error) {
 		len(res.Rounds), failed, trainerOwners)
 	r.printf("so no exponent or mantissa grows from one iteration to the next and nothing can overflow however long the run")
 	if err := rec.plot("cost.png", "federated-trainer preset: linear regression under Paillier", "test mean squared error",
-		func(m actors.RoundMetrics) float64 { return m.TestLoss }); err != nil {
+		sweep.TestLoss); err != nil {
 		return nil, err
 	}
 	return r, rec.finish(o, r)

@@ -4,10 +4,10 @@
 //
 //	go run ./experiments/split                      # the default sweep, under 10 minutes
 //	go run ./experiments/split -quick               # a smoke test of about a minute
-//	go run ./experiments/split -limit 0 -workers 2 -splits iid   # full data
+//	go run ./experiments/split -limit 0 -owners 2 -splits iid   # full data
 //
 // Outputs go to -out: results.csv, summary.json, accuracy_<split>.png,
-// accuracy_workers_<n>.png and labels_<split>_<n>.png.
+// accuracy_owners_<n>.png and labels_<split>_<n>.png.
 package main
 
 import (

@@ -2,45 +2,58 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/fedactor/fedactor/dataset"
+	"github.com/fedactor/fedactor/actors"
+	"github.com/fedactor/fedactor/internal/testenv"
+	"github.com/fedactor/fedactor/nn"
 )
 
 // TestKilledRunResumes kills the split binary (SIGKILL) in the middle of
 // round 4 of 6, resumes it with -resume, and checks that the rounds
 // before the kill are untouched and that every round's accuracy and
 // losses equal those of a run that was never killed.
+//
+// The moment to kill is read, not guessed: once the progress output
+// reports round 3, the test watches the data owners' checkpoint files and
+// kills as soon as both have been replaced, that is, both owners have
+// saved their state after training in round 4, while the model owner's
+// checkpoint still ends at round 3 (should the rest of round 4 slip
+// through between two looks, it ends at round 4, which the test accepts
+// as well).
 func TestKilledRunResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary three times")
 	}
-	if os.Getenv(dataset.EnvDataDir) == "" {
-		t.Skip("set FEDACTOR_DATA to the directory holding mnist/ to run")
-	}
+	dir := testenv.DataDir(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "split")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	build := []string{"build", "-o", bin}
+	if nn.Backend() == "openblas" {
+		build = append(build, "-tags", "openblas")
+	}
+	if out, err := exec.CommandContext(ctx, "go", append(build, ".")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	args := []string{"-scheme", "plain", "-model", "mlp", "-workers", "2", "-splits", "iid", "-rounds", "6",
-		"-limit", "4000", "-test-limit", "1000", "-epochs", "2"}
+	args := []string{"-scheme", "plain", "-model", "mlp", "-owners", "2", "-splits", "iid", "-rounds", "6",
+		"-limit", "4000", "-test-limit", "1000", "-epochs", "2", "-data-dir", dir}
 	whole, killed := filepath.Join(tmp, "whole"), filepath.Join(tmp, "killed")
-	if out, err := exec.Command(bin, append(args, "-out", whole)...).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, bin, append(args, "-out", whole)...).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 
-	cmd := exec.Command(bin, append(args, "-out", killed)...)
+	cmd := exec.CommandContext(ctx, bin, append(args, "-out", killed)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -48,14 +61,29 @@ func TestKilledRunResumes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	seconds := regexp.MustCompile(`round  3/6 .*\(([0-9.]+)s;`)
+	ckpts := filepath.Join(killed, "checkpoints", "plain_iid_2")
 	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := seconds.FindStringSubmatch(sc.Text()); m != nil {
-			s, _ := strconv.ParseFloat(m[1], 64)
-			time.Sleep(time.Duration(s / 2 * float64(time.Second))) // half way through round 4
-			break
+	for sc.Scan() && !strings.Contains(sc.Text(), "round  3/6") {
+	}
+	// The owners cannot have trained in round 4 before round 3 was
+	// reported; each saves its state after training, replacing its file.
+	owners := actors.OwnerNames(2)
+	saved := make([]os.FileInfo, len(owners))
+	for i, o := range owners {
+		saved[i], _ = os.Stat(filepath.Join(ckpts, o+".ckpt.json"))
+	}
+	replaced := func() bool {
+		for i, o := range owners {
+			st, err := os.Stat(filepath.Join(ckpts, o+".ckpt.json"))
+			if err != nil || (saved[i] != nil && os.SameFile(st, saved[i])) {
+				return false
+			}
 		}
+		return true
+	}
+	deadline := time.Now().Add(time.Minute)
+	for i := 0; i < 60000 && time.Now().Before(deadline) && !replaced(); i++ {
+		time.Sleep(time.Millisecond) // a look every millisecond, for at most a minute
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -64,13 +92,18 @@ func TestKilledRunResumes(t *testing.T) {
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 		t.Fatalf("the run was not killed: %v (it may have finished; make rounds longer)", err)
 	}
-	ckpt := filepath.Join(killed, "checkpoints", "plain_iid_2", "model-owner.ckpt.json")
-	before := readRounds(t, ckpt, "rounds")
+	before := readRounds(t, filepath.Join(ckpts, "model-owner.ckpt.json"), "rounds")
 	if n := len(before); n < 3 || n > 4 {
 		t.Fatalf("checkpoint holds %d rounds, want 3 (or 4 if round 4 just ended)", n)
 	}
+	for _, o := range owners {
+		if !ownerHolds(filepath.Join(ckpts, o+".ckpt.json"), 4) {
+			t.Errorf("%s's checkpoint has no state after round 4: the kill came too early", o)
+		}
+	}
+	t.Logf("killed with %d rounds in the model owner's checkpoint", len(before))
 
-	if out, err := exec.Command(bin, "-resume", killed).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, bin, "-resume", killed, "-data-dir", dir).CombinedOutput(); err != nil {
 		t.Fatalf("resumed run: %v\n%s", err, out)
 	}
 	got := settingRounds(t, killed)
@@ -90,12 +123,29 @@ func TestKilledRunResumes(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(filepath.Join(killed, "checkpoints", "plain_iid_2")); !os.IsNotExist(err) {
+	if _, err := os.Stat(ckpts); !os.IsNotExist(err) {
 		t.Errorf("the finished setting's checkpoint was not removed: %v", err)
 	}
-	if out, err := exec.Command(bin, "-resume", killed, "-rounds", "3").CombinedOutput(); err == nil || !strings.Contains(string(out), "drop [-rounds]") {
+	if out, err := exec.CommandContext(ctx, bin, "-resume", killed, "-rounds", "3").CombinedOutput(); err == nil || !strings.Contains(string(out), "drop [-rounds]") {
 		t.Errorf("-resume with another flag: %v\n%s", err, out)
 	}
+}
+
+// ownerHolds reports whether the data owner's checkpoint at path holds its
+// optimizer state after round.
+func ownerHolds(path string, round int) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var c struct {
+		States map[int]json.RawMessage `json:"states"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return false
+	}
+	_, ok := c.States[round]
+	return ok
 }
 
 // readRounds reads the round records under key in the JSON file path.

@@ -6,7 +6,7 @@
 //	go run ./experiments/strategies                        # cnn, 10 owners, shards, 20 rounds
 //	go run ./experiments/strategies -variants fedavg,fedadam:lr=0.003 -rounds 50
 //
-// It accepts every flag of experiments/split (one scheme, split and worker
+// It accepts every flag of experiments/split (one scheme, split and owner
 // count). Each variant's outputs go to -out/<variant>; accuracy.png plots
 // all of them and the table at the end gives rounds to -target.
 package main
@@ -15,7 +15,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,7 +32,7 @@ import (
 func main() {
 	log.SetFlags(0)
 	flags := sweep.NewFlags(flag.CommandLine, "strategies")
-	if err := flags.SetDefaults(map[string]string{"splits": "shards", "workers": "10", "scheme": "plain", "rounds": "20", "limit": "0"}); err != nil {
+	if err := flags.SetDefaults(map[string]string{"splits": "shards", "owners": "10", "scheme": "plain", "rounds": "20", "limit": "0"}); err != nil {
 		log.Fatalf("strategies: %v", err)
 	}
 	variants := flag.String("variants", "fedavg,fedprox,fedavgm,fedadam", "comma-separated strategies (policy specs such as fedadam:lr=0.003), and fedprox for FedAvg with -mu")
@@ -50,41 +52,46 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	out := c.Out
-	var series []plots.Series
-	var table []string
-	for _, v := range cli.List(*variants) {
-		vc := c
-		vc.Strategy, vc.Mu, vc.Out = v, 0, filepath.Join(out, strings.ReplaceAll(v, ":", "_"))
-		if v == "fedprox" {
-			vc.Strategy, vc.Mu = "", *mu
-		}
-		start := time.Now()
-		fmt.Printf("== %s\n", v)
-		sum, err := sweep.Run(ctx, vc, d, cli.Logger(flags.Verbose), os.Stdout)
-		if err != nil {
-			log.Fatalf("strategies: %s: %v", v, err)
-		}
-		o := sum.Settings[0]
-		s := plots.Series{Name: v}
-		reached := "not reached"
-		for _, r := range o.Rounds {
-			s.X, s.Y = append(s.X, float64(r.Round)), append(s.Y, 100*r.TestAccuracy)
-			if r.TestAccuracy >= *target && reached == "not reached" {
-				reached = fmt.Sprintf("round %d", r.Round)
-			}
-		}
-		series = append(series, s)
-		table = append(table, fmt.Sprintf("%-28s %-12s %8.2f%%  %s", v, reached, 100*o.FinalAccuracy, cli.Duration(time.Since(start))))
-	}
-	title := fmt.Sprintf("%s, %s split, %d owners, %s: strategies", c.Model, c.Splits[0], c.Workers[0], c.Schemes[0])
-	chart := plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}
-	if err := plots.Lines(filepath.Join(out, "accuracy.png"), chart, series); err != nil {
+	if _, err := run(ctx, c, d, cli.List(*variants), *mu, *target, cli.Logger(flags.Verbose), os.Stdout); err != nil {
 		log.Fatalf("strategies: %v", err)
 	}
-	fmt.Printf("\n%-28s %-12s %9s  %s\n", "strategy", fmt.Sprintf("%.0f%% at", 100**target), "final", "time")
-	for _, l := range table {
-		fmt.Println(l)
+}
+
+// run runs setting c once per variant, each into c.Out/<variant>, then
+// draws accuracy.png and prints the table. It returns each variant's
+// outcome.
+func run(ctx context.Context, c sweep.Config, d *sweep.Data, variants []string, mu, target float64, logger *slog.Logger, w io.Writer) ([]sweep.Outcome, error) {
+	var outcomes []sweep.Outcome
+	var table []string
+	for _, v := range variants {
+		vc := c
+		vc.Strategy, vc.Mu, vc.Out = v, 0, filepath.Join(c.Out, strings.ReplaceAll(v, ":", "_"))
+		if v == "fedprox" {
+			vc.Strategy, vc.Mu = "", mu
+		}
+		start := time.Now()
+		fmt.Fprintf(w, "== %s\n", v)
+		sum, err := sweep.Run(ctx, vc, d, logger, w)
+		if err != nil {
+			return outcomes, fmt.Errorf("%s: %w", v, err)
+		}
+		o := sum.Settings[0]
+		o.Label = v
+		outcomes = append(outcomes, o)
+		reached := "not reached"
+		if r := o.RoundReaching(target); r > 0 {
+			reached = fmt.Sprintf("round %d", r)
+		}
+		table = append(table, fmt.Sprintf("%-28s %-12s %8.2f%%  %s", v, reached, 100*o.FinalAccuracy, cli.Duration(time.Since(start))))
 	}
-	fmt.Printf("results in %s\n", out)
+	title := fmt.Sprintf("%s, %s split, %d owners, %s: strategies", c.Model, c.Splits[0], c.Owners[0], c.Schemes[0])
+	if err := plots.Lines(filepath.Join(c.Out, "accuracy.png"), sweep.AccuracyChart(title), sweep.RoundSeries(outcomes, sweep.Label, sweep.Accuracy)); err != nil {
+		return outcomes, err
+	}
+	fmt.Fprintf(w, "\n%-28s %-12s %9s  %s\n", "strategy", fmt.Sprintf("%.0f%% at", 100*target), "final", "time")
+	for _, l := range table {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintf(w, "results in %s\n", c.Out)
+	return outcomes, nil
 }

@@ -1,42 +1,17 @@
-// Package cli holds what the experiment mains share: data loading with the
-// common flags, logging and progress lines.
+// Package cli holds what the experiment mains share besides the
+// experiment framework (internal/sweep): logging, progress-line durations
+// and list flags.
 package cli
 
 import (
+	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/fedactor/fedactor/dataset"
 )
-
-// Data is a loaded dataset with the training indices in use.
-type Data struct {
-	*dataset.Data
-	// TrainIndices are the training examples in use (all, or a -limit
-	// subsample), sorted.
-	TrainIndices []int
-}
-
-// LoadData loads the dataset called name from dir (a -data-dir flag value;
-// empty falls back to $FEDACTOR_DATA, the cache and a verified download)
-// and subsamples limit training examples (0 keeps all), seeded. Download
-// progress goes to progress.
-func LoadData(name, dir string, limit int, seed uint64, progress io.Writer) (*Data, error) {
-	if limit < 0 {
-		return nil, fmt.Errorf("-limit %d: must be >= 0", limit)
-	}
-	d, err := dataset.Load(name, dataset.Options{Dir: dataset.DataDir(dir), Progress: progress})
-	if err != nil {
-		return nil, err
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	return &Data{Data: d, TrainIndices: dataset.Subsample(d.Train.Len(), limit, rng)}, nil
-}
 
 // Logger returns a text logger on stderr at debug level when verbose and
 // warning level otherwise, so runs are quiet by default.
@@ -69,4 +44,38 @@ func List(s string) []string {
 		}
 	}
 	return out
+}
+
+// Ints parses a comma-separated list of integers, each at least lo.
+func Ints(s string, lo int) ([]int, error) {
+	var out []int
+	for _, f := range List(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < lo {
+			return nil, fmt.Errorf("%q is not an integer >= %d", f, lo)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Given returns the names of the flags of fs that the command line set.
+func Given(fs *flag.FlagSet) map[string]bool {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	return given
+}
+
+// Quick sets each flag of fs named in values to its value unless given
+// holds its name: the smaller defaults of a -quick run, under which the
+// flags given explicitly still win.
+func Quick(fs *flag.FlagSet, given map[string]bool, values map[string]string) error {
+	for name, v := range values {
+		if !given[name] {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("-quick: %w", err)
+			}
+		}
+	}
+	return nil
 }

@@ -21,50 +21,111 @@ func perCore(backend, model string) float64 {
 	return 1000
 }
 
-// estimate predicts a sweep's duration from its work: training examples
-// per round (every owner's shard, times epochs) plus test examples.
-type estimate struct {
-	start  time.Time
-	total  time.Duration
-	work   map[Setting]float64 // per round, in seconds at the seed speed
-	spent  float64             // seed seconds of finished rounds
-	budget float64             // seed seconds of the whole sweep
-	rounds int
+// The costs that the count of examples misses, measured on the reference
+// machine with plain aggregation: starting a run's actors and set-up, each
+// round's messages, aggregation and bookkeeping, and writing checkpoints
+// (read, encoded, written and synced), per byte of parameters and
+// optimizer state.
+const (
+	setupCost      = 0.03  // seconds per run
+	roundCost      = 0.01  // seconds per round
+	checkpointCost = 40e-9 // seconds per byte per round
+)
+
+// checkpointBytes is what a round of job j writes to its checkpoints: the
+// global model and, per owner that keeps optimizer state, Adam's two
+// moment vectors for each of the last two rounds.
+func checkpointBytes(j Job) float64 {
+	if j.Checkpoint == "" {
+		return 0
+	}
+	m, err := nn.New(j.Config.Model, nil)
+	if err != nil {
+		return 0
+	}
+	vectors := 1.0
+	if j.Config.Fraction <= 0 && j.Config.Optimizer != "sgd" {
+		vectors += 4 * float64(j.Config.Cohort(j.Setting.Owners))
+	}
+	return 8 * float64(m.NumParams()) * vectors
 }
 
-func newEstimate(c Config, d *Data, settings []Setting) *estimate {
+// estimate predicts a runner's time from its jobs' work: training examples
+// per round (every owner's shard, times epochs) plus test examples, at the
+// seed speed, the checkpoints and the fixed costs; once rounds finish it
+// scales the work left by the pace measured so far.
+type estimate struct {
+	start  time.Time
+	work   []float64 // seconds per round of each job, at the seed speed
+	rounds []int     // rounds of each job
+	ran    []int     // rounds run of each job
+	spent  float64   // seed seconds of finished rounds
+	budget float64   // seed seconds of every job
+}
+
+func newEstimate(jobs []Job, d *Data) *estimate {
 	cores := float64(runtime.GOMAXPROCS(0))
-	speed := perCore(nn.Backend(), c.Model)
-	e := &estimate{start: time.Now(), work: map[Setting]float64{}, rounds: c.Rounds}
-	for _, s := range settings {
+	e := &estimate{start: time.Now(), ran: make([]int, len(jobs))}
+	for _, j := range jobs {
+		c, s := j.Config, j.Setting
+		speed := perCore(nn.Backend(), c.Model)
 		train := float64(len(d.TrainIdx) * c.Epochs)
-		m := float64(c.Cohort(s.Workers))
+		m := float64(c.Cohort(s.Owners))
 		if s.Split == "full" {
-			train *= float64(s.Workers)
+			train *= float64(s.Owners)
 		}
-		train *= m / float64(s.Workers) // the cohort's share
-		round := train/(speed*min(cores, m)) + float64(len(d.TestIdx))/(3*speed*cores)
-		e.work[s] = round
-		e.budget += round * float64(c.Rounds)
+		train *= m / float64(s.Owners) // the cohort's share
+		test := float64(len(d.TestIdx)) / (3 * speed * cores)
+		if c.EvalEvery > 1 {
+			test /= float64(c.EvalEvery)
+		}
+		round := train/(speed*min(cores, m)) + test + roundCost + checkpointCost*checkpointBytes(j)
+		e.work = append(e.work, round)
+		e.rounds = append(e.rounds, c.Rounds)
+		e.budget += setupCost + round*float64(c.Rounds)
 	}
-	e.total = time.Duration(e.budget * float64(time.Second))
 	return e
 }
 
-func (e *estimate) done(s Setting)         { e.spent += e.work[s] }
+// total is the estimated time of the jobs not skipped.
+func (e *estimate) total() time.Duration { return seconds(e.budget) }
+
+// done counts a finished round of job i.
+func (e *estimate) done(i int) {
+	if i >= len(e.work) {
+		return
+	}
+	if e.ran[i] == 0 {
+		e.spent += setupCost
+	}
+	e.ran[i]++
+	e.spent += e.work[i]
+}
+
+// finish takes the rounds job i did not run (it reached its target) out
+// of the budget.
+func (e *estimate) finish(i, left int) {
+	if i < len(e.work) && left > 0 {
+		e.budget -= e.work[i] * float64(left)
+	}
+}
+
+// skip takes job i, finished before a restart, out of the budget.
+func (e *estimate) skip(i int) {
+	if i < len(e.work) {
+		e.budget -= setupCost + e.work[i]*float64(e.rounds[i])
+	}
+}
+
 func (e *estimate) elapsed() time.Duration { return time.Since(e.start) }
 
 // remaining scales the work left by the pace measured so far.
 func (e *estimate) remaining() time.Duration {
 	if e.spent == 0 {
-		return e.total
+		return e.total()
 	}
 	pace := e.elapsed().Seconds() / e.spent
-	return time.Duration((e.budget - e.spent) * pace * float64(time.Second))
+	return seconds((e.budget - e.spent) * pace)
 }
 
-// skip takes a setting finished before a restart out of the budget.
-func (e *estimate) skip(s Setting) {
-	e.budget -= e.work[s] * float64(e.rounds)
-	e.total = time.Duration(e.budget * float64(time.Second))
-}
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -3,41 +3,49 @@ package sweep
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
+	"strings"
 
+	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
+	"github.com/fedactor/fedactor/nn"
 )
 
-// Flags are the experiment flags shared by experiments/split and the node
+// Flags are the experiment flags shared by experiments/split, the
+// experiments that vary one more thing (strategies, privacy) and the node
 // binary, so that every host of a cluster run is configured the same way.
 type Flags struct {
 	Config
-	DataDir                  string
-	Quick, Verbose           bool
-	workers, splits, schemes string
-	clients                  string
-	resume                   string
-	fs                       *flag.FlagSet
+	DataDir                 string
+	Quick, Verbose          bool
+	owners, splits, schemes string
+	clients                 string
+	resume                  string
+	fs                      *flag.FlagSet
+	stderr                  io.Writer // where deprecation notes go
 }
+
+// aliases are the deprecated names of flags, by the name that replaced them.
+var aliases = map[string]string{"workers": "owners"}
 
 // NewFlags registers the experiment flags on fs, with defaults for an
 // output directory named out.
 func NewFlags(fs *flag.FlagSet, out string) *Flags {
-	f := &Flags{fs: fs}
+	f := &Flags{fs: fs, stderr: os.Stderr}
 	c := &f.Config
-	fs.StringVar(&f.workers, "workers", "2,4,8", "comma-separated numbers of data owners")
-	fs.StringVar(&f.clients, "clients", "", "comma-separated numbers of registered clients, of which -fraction train each round (client sampling; replaces -workers)")
+	fs.StringVar(&f.owners, "owners", "2,4,8", "comma-separated numbers of data owners")
+	fs.StringVar(&f.clients, "clients", "", "comma-separated numbers of registered clients, of which -fraction train each round (client sampling; replaces -owners)")
 	fs.Float64Var(&c.Fraction, "fraction", 0, "fraction of the clients sampled per round (default 0.1 with -clients; 0 = every owner every round)")
-	fs.StringVar(&f.splits, "splits", "full,iid,shards,dirichlet", "comma-separated data splits: full, iid, shards, dirichlet, quantity")
-	fs.StringVar(&f.schemes, "scheme", "ckks", "aggregation scheme, or a comma-separated list: plain, ss, secagg, ckks, ckks-threshold, paillier")
+	fs.StringVar(&f.splits, "splits", "full,iid,shards,dirichlet", "comma-separated data splits: "+strings.Join(dataset.PartitionerNames(), ", "))
+	fs.StringVar(&f.schemes, "scheme", "ckks", "aggregation scheme, or a comma-separated list: "+strings.Join(crypto.Names(), ", "))
 	fs.StringVar(&c.Params, "params", "", "crypto parameter preset (ckks: logN13, logN14, logN15; paillier: 2048, 3072)")
 	fs.Float64Var(&c.Alpha, "alpha", dataset.DefaultAlpha, "Dirichlet concentration for the dirichlet and quantity splits")
-	fs.StringVar(&c.Model, "model", "cnn", "model: cnn, mlp or logreg")
-	fs.StringVar(&c.Dataset, "dataset", "mnist", "dataset: mnist or fashion")
+	fs.StringVar(&c.Model, "model", nn.CNN, fmt.Sprintf("model: %s, %s or %s", nn.CNN, nn.MLP, nn.LogReg))
+	fs.StringVar(&c.Dataset, "dataset", "mnist", "dataset: "+strings.Join(dataset.Names(), " or "))
 	fs.StringVar(&f.DataDir, "data-dir", "", "directory holding mnist/ and fashion-mnist/ (default $FEDACTOR_DATA, then cache, then download)")
 	fs.IntVar(&c.Rounds, "rounds", 5, "federated rounds per setting")
 	fs.IntVar(&c.Epochs, "epochs", 1, "local epochs per round")
@@ -54,22 +62,52 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	fs.Float64Var(&c.DP.Clip, "dp-clip", 0.1, "DP-FedAvg clipping bound C on each owner's model change")
 	fs.Float64Var(&c.DP.Delta, "dp-delta", 1e-5, "δ for the reported ε")
 	fs.BoolVar(&c.DP.Distributed, "dp-distributed", false, "owners add the DP noise before protecting (default: the model owner adds it after the reveal)")
-	fs.StringVar(&c.SaveModel, "save-model", "", "write each setting's final model to `path` in safetensors format (several settings: path gets a _scheme_split_workers suffix)")
+	fs.StringVar(&c.SaveModel, "save-model", "", "write each setting's final model to `path` in safetensors format (several settings: path gets a _scheme_split_owners suffix)")
 	fs.DurationVar(&c.Deadline, "deadline", 0, "per-round deadline for data owners (0 = 10m)")
 	fs.Float64Var(&c.Dropout, "dropout", 0, "probability that a data owner drops out of a round (seeded by -seed)")
 	fs.StringVar(&c.DropoutAt, "dropout-at", "any", "when owners drop out: before-send, before-unmask or any")
-	fs.IntVar(&c.Threshold, "threshold", 0, "parties needed to reveal in ss (Shamir), secagg and ckks-threshold (0 = scheme default; with -dropout, a third of the owners, at least 2)")
+	fs.IntVar(&c.Threshold, "threshold", 0, "parties needed to reveal, for the schemes that take a threshold (ss takes one as Shamir sharing) (0 = scheme default; with -dropout, a third of the owners, at least 2)")
 	fs.IntVar(&c.Committee, "committee", 0, "with additive ss, the owners per round that hold shares besides the secure worker (0 = all): share work grows as owners × committee instead of owners²")
 	fs.Float64Var(&c.MaxNorm, "max-norm", 1e4, "reject updates (plain) or aggregates (other schemes) whose L2 norm exceeds this (0 = no bound)")
 	fs.StringVar(&f.resume, "resume", "", "continue the killed run whose output directory is `dir` (its other flags are read from dir/summary.json)")
 	fs.StringVar(&c.Out, "out", filepath.Join("results", out), "output directory")
 	fs.BoolVar(&f.Quick, "quick", false, "a small sweep that finishes in about a minute (explicit flags still win)")
 	fs.BoolVar(&f.Verbose, "v", false, "log the parties' debug messages")
+	told := false
+	for old, name := range aliases {
+		fs.Var(&alias{Value: fs.Lookup(name).Value, old: old, name: name, w: &f.stderr, told: &told}, old, "deprecated: use -"+name)
+		fs.Lookup(old).DefValue = "" // its default is the other flag's
+	}
 	return f
 }
 
+// alias is a deprecated flag name: setting it sets the flag that replaced
+// it and, the first time any alias is used, prints a note.
+type alias struct {
+	flag.Value
+	old, name string
+	w         *io.Writer
+	told      *bool
+}
+
+func (a *alias) Set(s string) error {
+	if !*a.told {
+		*a.told = true
+		fmt.Fprintf(*a.w, "note: -%s is deprecated; use -%s\n", a.old, a.name)
+	}
+	return a.Value.Set(s)
+}
+
+func (a *alias) String() string {
+	if a == nil || a.Value == nil {
+		return "" // the zero value flag.PrintDefaults makes
+	}
+	return a.Value.String()
+}
+
 // SetDefault changes the default of the flag called name, for commands
-// that share these flags with other defaults. Call it before fs.Parse.
+// that share these flags with other defaults. Call it before fs.Parse: a
+// changed default does not count as given on the command line.
 func (f *Flags) SetDefault(name, value string) error {
 	fl := f.fs.Lookup(name)
 	if fl == nil {
@@ -92,37 +130,44 @@ func (f *Flags) SetDefaults(defaults map[string]string) error {
 	return nil
 }
 
+// given returns the names of the flags set on the command line, deprecated
+// names counted as the names that replaced them.
+func (f *Flags) given() map[string]bool {
+	set := cli.Given(f.fs)
+	for old, name := range aliases {
+		if set[old] {
+			set[name] = true
+		}
+	}
+	return set
+}
+
 // Parse finishes the configuration after fs.Parse: it applies -quick to
 // the flags not set explicitly, splits the lists and validates.
 func (f *Flags) Parse() (Config, error) {
 	if f.resume != "" {
 		return f.parseResume()
 	}
-	set := map[string]bool{} // the flags given explicitly
-	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := f.given()
 	if f.Quick {
-		quick := map[string]string{"workers": "2,4", "splits": "iid,shards", "rounds": "3", "limit": "3000", "test-limit": "2000"}
-		for name, v := range quick {
-			if !set[name] {
-				if err := f.fs.Set(name, v); err != nil {
-					return f.Config, err
-				}
-			}
+		quick := map[string]string{"owners": "2,4", "splits": "iid,shards", "rounds": "3", "limit": "3000", "test-limit": "2000"}
+		if err := cli.Quick(f.fs, set, quick); err != nil {
+			return f.Config, err
 		}
 	}
 	f.Schemes, f.Splits = cli.List(f.schemes), cli.List(f.splits)
-	workers, name := f.workers, "-workers"
-	if set["clients"] && set["workers"] {
-		return f.Config, fmt.Errorf("give -clients or -workers, not both")
+	owners, name := f.owners, "-owners"
+	if set["clients"] && set["owners"] {
+		return f.Config, fmt.Errorf("give -clients or -owners, not both")
 	}
-	if f.clients != "" && !set["workers"] {
-		workers, name = f.clients, "-clients"
+	if f.clients != "" && !set["owners"] {
+		owners, name = f.clients, "-clients"
 		if !set["fraction"] {
 			f.Fraction = 0.1
 		}
 	}
 	var err error
-	if f.Workers, err = ints(workers); err != nil {
+	if f.Owners, err = cli.Ints(owners, 1); err != nil {
 		return f.Config, fmt.Errorf("%s: %w", name, err)
 	}
 	return f.Config, f.Validate()
@@ -131,12 +176,13 @@ func (f *Flags) Parse() (Config, error) {
 // parseResume takes the configuration of the run in -resume's directory.
 func (f *Flags) parseResume() (Config, error) {
 	var extra []string
-	f.fs.Visit(func(fl *flag.Flag) {
-		if fl.Name != "resume" && fl.Name != "v" && fl.Name != "data-dir" {
-			extra = append(extra, "-"+fl.Name)
+	for name, given := range f.given() {
+		if _, old := aliases[name]; given && !old && name != "resume" && name != "v" && name != "data-dir" {
+			extra = append(extra, "-"+name)
 		}
-	})
+	}
 	if len(extra) > 0 {
+		slices.Sort(extra)
 		return f.Config, fmt.Errorf("-resume takes the run's settings from %s; drop %v", filepath.Join(f.resume, "summary.json"), extra)
 	}
 	old, err := ReadSummary(f.resume)
@@ -153,28 +199,4 @@ func (f *Flags) parseResume() (Config, error) {
 func (f *Flags) Load() (*Data, error) {
 	c := f.Config
 	return LoadData(c.Dataset, f.DataDir, c.Limit, c.TestLimit, c.Seed)
-}
-
-// LoadData loads the dataset called name from dir (a -data-dir value)
-// with seeded subsamples of limit training and testLimit test examples
-// (0 keeps all), printing download progress on stderr.
-func LoadData(name, dir string, limit, testLimit int, seed uint64) (*Data, error) {
-	ld, err := cli.LoadData(name, dir, limit, seed, os.Stderr)
-	if err != nil {
-		return nil, err
-	}
-	return &Data{Train: ld.Train, Test: ld.Test, TrainIdx: ld.TrainIndices,
-		TestIdx: dataset.Subsample(ld.Test.Len(), testLimit, rand.New(rand.NewPCG(seed, 3)))}, nil
-}
-
-func ints(s string) ([]int, error) {
-	var out []int
-	for _, f := range cli.List(s) {
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", f)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }

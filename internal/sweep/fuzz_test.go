@@ -17,10 +17,10 @@ import (
 func validSummary(tb testing.TB) []byte {
 	tb.Helper()
 	c := toyConfig("")
-	c.Schemes, c.Splits, c.Workers = []string{"plain"}, []string{"iid"}, []int{2}
+	c.Schemes, c.Splits, c.Owners = []string{"plain"}, []string{"iid"}, []int{2}
 	s := NewSummary(c)
 	s.Settings = []Outcome{{
-		Setting: Setting{Scheme: "plain", Split: "iid", Workers: 2}, Strategy: "fedavg", FinalAccuracy: 0.5,
+		Setting: Setting{Scheme: "plain", Split: "iid", Owners: 2}, Strategy: "fedavg", FinalAccuracy: 0.5,
 		ShardSizes: []int{3, 3}, Labels: [][]int{{1, 2}, {2, 1}},
 		Rounds: []actors.RoundMetrics{
 			{Round: 1, Evaluated: true, TestAccuracy: 0.4, Contributors: []string{"alice", "bob"}},
@@ -65,10 +65,8 @@ func FuzzReadSummary(f *testing.F) {
 		}
 		s, err := ReadSummary(dir)
 		if err == nil {
-			for _, row := range s.rows() {
-				if len(row) != len(Columns) {
-					t.Fatalf("a results.csv row of %d fields, want %d", len(row), len(Columns))
-				}
+			if err := s.Write(t.TempDir()); err != nil {
+				t.Fatalf("an accepted summary does not write back: %v", err)
 			}
 		}
 		c, rerr := resume(dir)
@@ -85,9 +83,8 @@ func FuzzReadSummary(f *testing.F) {
 		// read back: their rows and JSON. (It also plots them, too slowly
 		// to fuzz: TestReadSummaryRefuses covers what Plot needs.)
 		resumed := &Summary{Config: c, Settings: s.Settings}
-		resumed.rows()
-		if _, err := json.Marshal(resumed); err != nil {
-			t.Fatal(err)
+		if err := resumed.Write(t.TempDir()); err != nil {
+			t.Fatalf("a resumed summary does not write: %v", err)
 		}
 	})
 }
@@ -156,8 +153,8 @@ func TestReadSummaryRefuses(t *testing.T) {
 		name  string
 		spoil func(*Summary)
 	}{
-		{"no owners", func(s *Summary) { s.Settings[0].Workers = 0 }},
-		{"negative owners", func(s *Summary) { s.Settings[0].Workers = -3 }},
+		{"no owners", func(s *Summary) { s.Settings[0].Owners = 0 }},
+		{"negative owners", func(s *Summary) { s.Settings[0].Owners = -3 }},
 		{"ragged label histogram", func(s *Summary) { s.Settings[0].Labels[1] = []int{1} }},
 		{"null refused message", func(s *Summary) { s.Settings[0].Rounds[1].Rejected[0] = nil }},
 	} {

@@ -18,7 +18,6 @@ import (
 	"github.com/fedactor/fedactor/internal/atomicfile"
 	"github.com/fedactor/fedactor/internal/results"
 	"github.com/fedactor/fedactor/nn"
-	"github.com/fedactor/fedactor/plots"
 )
 
 // Summary is what summary.json holds: the flags, versions, and per
@@ -44,27 +43,39 @@ func Now() Provenance {
 	return Provenance{Backend: nn.Backend(), Go: runtime.Version(), Cores: runtime.GOMAXPROCS(0), Started: time.Now().UTC()}
 }
 
-// Outcome is one setting's record.
+// Outcome is one run's record.
 type Outcome struct {
 	Setting
-	SchemeParams  any                   `json:"scheme_params"`
-	Strategy      string                `json:"strategy"`
-	FinalAccuracy float64               `json:"final_test_accuracy"`
-	SetupSeconds  float64               `json:"setup_seconds"`
-	ShardSizes    []int                 `json:"shard_sizes"`
-	Labels        [][]int               `json:"label_histogram"`
-	Rounds        []actors.RoundMetrics `json:"rounds"`
+	// Label is the name the command gave the run (Job.Label); empty for
+	// the settings of a sweep's grid.
+	Label        string `json:"label,omitempty"`
+	SchemeParams any    `json:"scheme_params"`
+	Strategy     string `json:"strategy"`
+	// FinalAccuracy is the test accuracy of the last evaluated round.
+	FinalAccuracy float64 `json:"final_test_accuracy"`
+	// TargetRound is the round whose test accuracy first reached
+	// Config.Target, after which the run stopped (0: no target, or not
+	// reached).
+	TargetRound  int     `json:"target_round,omitempty"`
+	SetupSeconds float64 `json:"setup_seconds"`
+	// WallSeconds is the run's wall time in this process, set-up included.
+	WallSeconds float64               `json:"wall_seconds,omitempty"`
+	ShardSizes  []int                 `json:"shard_sizes"`
+	Labels      [][]int               `json:"label_histogram"`
+	Rounds      []actors.RoundMetrics `json:"rounds"`
+	// Elapsed[i] is the wall time from the start of the run to the end of
+	// Rounds[i]; it reads 0 for rounds restored from a checkpoint.
+	Elapsed []float64 `json:"elapsed_seconds,omitempty"`
+	// Error says why the run stopped before its last round (interrupted or
+	// failed); its rounds so far are kept. A record saved while the run
+	// was still going reads "unfinished after round N".
+	Error string `json:"error,omitempty"`
 }
 
-// NewSummary starts the record of a sweep configured by c.
-func NewSummary(c Config) *Summary {
-	return &Summary{Experiment: "split", Config: c, Provenance: Now()}
-}
-
-// Add records one setting's run: its federation, result and the label
-// histogram of its owners' shards.
-func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels [][]int) {
-	o := Outcome{Setting: st, SchemeParams: f.Scheme.Literal(), Strategy: policy.FedAvg{}.Name(), SetupSeconds: r.SetupSeconds, Labels: labels, Rounds: r.Rounds}
+// newOutcome starts the record of federation f run as setting st, whose
+// owners' shards have the label histogram labels.
+func newOutcome(st Setting, f actors.Federation, labels [][]int) *Outcome {
+	o := &Outcome{Setting: st, SchemeParams: f.Scheme.Literal(), Strategy: policy.FedAvg{}.Name(), Labels: labels}
 	if f.Strategy != nil {
 		o.Strategy = f.Strategy.Name()
 	}
@@ -77,10 +88,55 @@ func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels 
 			o.ShardSizes = append(o.ShardSizes, cl.Len())
 		}
 	}
-	if n := len(r.Rounds); n > 0 {
-		o.FinalAccuracy = r.Rounds[n-1].TestAccuracy
+	return o
+}
+
+// record adds round rm, which ended elapsed seconds into the run.
+func (o *Outcome) record(rm actors.RoundMetrics, elapsed float64) {
+	o.Rounds = append(o.Rounds, rm)
+	o.Elapsed = append(o.Elapsed, elapsed)
+	if rm.Evaluated {
+		o.FinalAccuracy = rm.TestAccuracy
 	}
-	s.Settings = append(s.Settings, o)
+}
+
+// finish takes the rounds from the result of a finished run, which also
+// holds the rounds restored from a checkpoint.
+func (o *Outcome) finish(r *actors.Result) {
+	o.SetupSeconds = r.SetupSeconds
+	if restored := len(r.Rounds) - len(o.Elapsed); restored > 0 {
+		o.Elapsed = append(make([]float64, restored), o.Elapsed...)
+	}
+	o.Rounds = r.Rounds
+	for _, rm := range r.Rounds {
+		if rm.Evaluated {
+			o.FinalAccuracy = rm.TestAccuracy
+		}
+	}
+}
+
+// RoundReaching returns the first evaluated round whose test accuracy is
+// at least acc, or 0 if none is.
+func (o *Outcome) RoundReaching(acc float64) int {
+	for _, r := range o.Rounds {
+		if r.Evaluated && r.TestAccuracy >= acc {
+			return r.Round
+		}
+	}
+	return 0
+}
+
+// NewSummary starts the record of a sweep configured by c.
+func NewSummary(c Config) *Summary {
+	return &Summary{Experiment: "split", Config: c, Provenance: Now()}
+}
+
+// Add records one setting's finished run, made outside a Runner: its
+// federation, result and the label histogram of its owners' shards.
+func (s *Summary) Add(st Setting, f actors.Federation, r *actors.Result, labels [][]int) {
+	o := newOutcome(st, f, labels)
+	o.finish(r)
+	s.Settings = append(s.Settings, *o)
 }
 
 // ReadSummary reads the summary.json a sweep wrote to dir. It refuses a
@@ -108,8 +164,8 @@ func ReadSummary(dir string) (*Summary, error) {
 
 // check reports what in o would stop Write or Plot.
 func (o Outcome) check() error {
-	if o.Workers < 1 {
-		return fmt.Errorf("%d owners", o.Workers)
+	if o.Owners < 1 {
+		return fmt.Errorf("%d owners", o.Owners)
 	}
 	for _, h := range o.Labels {
 		if len(h) != len(o.Labels[0]) {
@@ -124,29 +180,87 @@ func (o Outcome) check() error {
 	return nil
 }
 
-// has reports whether setting st has finished.
-func (s *Summary) has(st Setting) bool {
-	return slices.ContainsFunc(s.Settings, func(o Outcome) bool { return o.Setting == st })
+// finished returns the outcomes of the runs that finished.
+func (s *Summary) finished() []Outcome {
+	return slices.DeleteFunc(slices.Clone(s.Settings), func(o Outcome) bool { return o.Error != "" })
 }
 
-// Columns of results.csv. Times are seconds; train and protect are means
-// over the round's contributing owners, combine the slowest holder's.
-var Columns = []string{"scheme", "split", "workers", "round", "test_accuracy", "test_loss", "train_loss",
-	"round_seconds", "train_seconds", "protect_seconds", "combine_seconds", "reveal_seconds", "evaluate_seconds",
-	"bytes_sent", "contributors", "dropped", "rejected", "epsilon", "error"}
+// has reports whether setting st has finished.
+func (s *Summary) has(st Setting) bool {
+	return slices.ContainsFunc(s.Settings, func(o Outcome) bool { return o.Setting == st && o.Error == "" })
+}
 
-func (s *Summary) rows() [][]string {
-	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
-	var rows [][]string
-	for _, o := range s.Settings {
-		for _, r := range o.Rounds {
-			rows = append(rows, []string{o.Scheme, o.Split, strconv.Itoa(o.Workers), strconv.Itoa(r.Round),
-				f(r.TestAccuracy), f(r.TestLoss), f(r.TrainLoss), f(r.Seconds), f(r.Train), f(r.Protect), f(r.Combine),
-				f(r.Reveal), f(r.Evaluate), strconv.FormatInt(r.BytesSent, 10), strconv.Itoa(len(r.Contributors)),
-				strings.Join(r.Dropped, " "), strconv.Itoa(rejected(r)), f(r.Epsilon), r.Err})
+// Column is one column of a results.csv: its header and its value in a
+// row of type R.
+type Column[R any] struct {
+	Name  string
+	Value func(R) string
+}
+
+// WriteResults writes every experiment's two record files to dir:
+// results.csv, with a header of the columns' names and a line per row,
+// and summary.json, holding summary. Both are written atomically.
+func WriteResults[R any](dir string, columns []Column[R], rows []R, summary any) error {
+	header := make([]string, len(columns))
+	for i, c := range columns {
+		header[i] = c.Name
+	}
+	lines := make([][]string, len(rows))
+	for i, r := range rows {
+		lines[i] = make([]string, len(columns))
+		for j, c := range columns {
+			lines[i][j] = c.Value(r)
+		}
+	}
+	if err := results.WriteCSV(filepath.Join(dir, "results.csv"), header, lines); err != nil {
+		return err
+	}
+	return results.WriteJSON(filepath.Join(dir, "summary.json"), summary)
+}
+
+// Float formats x for a results.csv: 6 significant digits.
+func Float(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+
+// Row is one line of a sweep's results.csv: a round of an outcome.
+type Row struct {
+	*Outcome
+	Round actors.RoundMetrics
+}
+
+// Rows returns a Row per round of every outcome of s, in order.
+func (s *Summary) Rows() []Row {
+	var rows []Row
+	for i := range s.Settings {
+		for _, r := range s.Settings[i].Rounds {
+			rows = append(rows, Row{&s.Settings[i], r})
 		}
 	}
 	return rows
+}
+
+// Columns of a sweep's results.csv. Times are seconds; train and protect
+// are means over the round's contributing owners, combine the slowest
+// holder's.
+var Columns = []Column[Row]{
+	{"scheme", func(r Row) string { return r.Scheme }},
+	{"split", func(r Row) string { return r.Split }},
+	{"owners", func(r Row) string { return strconv.Itoa(r.Owners) }},
+	{"round", func(r Row) string { return strconv.Itoa(r.Round.Round) }},
+	{"test_accuracy", func(r Row) string { return Float(r.Round.TestAccuracy) }},
+	{"test_loss", func(r Row) string { return Float(r.Round.TestLoss) }},
+	{"train_loss", func(r Row) string { return Float(r.Round.TrainLoss) }},
+	{"round_seconds", func(r Row) string { return Float(r.Round.Seconds) }},
+	{"train_seconds", func(r Row) string { return Float(r.Round.Train) }},
+	{"protect_seconds", func(r Row) string { return Float(r.Round.Protect) }},
+	{"combine_seconds", func(r Row) string { return Float(r.Round.Combine) }},
+	{"reveal_seconds", func(r Row) string { return Float(r.Round.Reveal) }},
+	{"evaluate_seconds", func(r Row) string { return Float(r.Round.Evaluate) }},
+	{"bytes_sent", func(r Row) string { return strconv.FormatInt(r.Round.BytesSent, 10) }},
+	{"contributors", func(r Row) string { return strconv.Itoa(len(r.Round.Contributors)) }},
+	{"dropped", func(r Row) string { return strings.Join(r.Round.Dropped, " ") }},
+	{"rejected", func(r Row) string { return strconv.Itoa(rejected(r.Round)) }},
+	{"epsilon", func(r Row) string { return Float(r.Round.Epsilon) }},
+	{"error", func(r Row) string { return r.Round.Err }},
 }
 
 // rejected returns the number of messages refused in round r.
@@ -160,89 +274,7 @@ func rejected(r actors.RoundMetrics) int {
 
 // Write saves results.csv and summary.json to dir.
 func (s *Summary) Write(dir string) error {
-	if err := results.WriteCSV(filepath.Join(dir, "results.csv"), Columns, s.rows()); err != nil {
-		return err
-	}
-	return results.WriteJSON(filepath.Join(dir, "summary.json"), s)
-}
-
-// Plot draws accuracy_<split>.png (a line per worker count and scheme),
-// accuracy_workers_<n>.png (a line per split and scheme) and
-// labels_<split>_<n>.png (the label histogram of every owner).
-func (s *Summary) Plot(dir string) error {
-	c := s.Config
-	multi := len(c.Schemes) > 1
-	line := func(o Outcome, name string) plots.Series {
-		if multi {
-			name = o.Scheme + ", " + name
-		}
-		ser := plots.Series{Name: name}
-		for _, r := range o.Rounds {
-			ser.X = append(ser.X, float64(r.Round))
-			ser.Y = append(ser.Y, 100*r.TestAccuracy)
-		}
-		return ser
-	}
-	chart := func(title string) plots.Chart {
-		return plots.Chart{Title: title, XLabel: "round", YLabel: "test accuracy (%)"}
-	}
-	for _, split := range c.Splits {
-		var series []plots.Series
-		for _, o := range s.Settings {
-			if o.Split == split {
-				series = append(series, line(o, fmt.Sprintf("%d owners", o.Workers)))
-			}
-		}
-		title := fmt.Sprintf("%s, %s split: accuracy per round", c.Model, split)
-		if err := plots.Lines(filepath.Join(dir, "accuracy_"+split+".png"), chart(title), series); err != nil {
-			return err
-		}
-	}
-	for _, w := range c.Workers {
-		var series []plots.Series
-		for _, o := range s.Settings {
-			if o.Workers == w {
-				series = append(series, line(o, o.Split))
-			}
-		}
-		title := fmt.Sprintf("%s, %d owners: accuracy per round", c.Model, w)
-		if err := plots.Lines(filepath.Join(dir, fmt.Sprintf("accuracy_workers_%d.png", w)), chart(title), series); err != nil {
-			return err
-		}
-	}
-	drawn := map[Setting]bool{}
-	for _, o := range s.Settings {
-		key := Setting{Split: o.Split, Workers: o.Workers}
-		if drawn[key] {
-			continue
-		}
-		drawn[key] = true
-		if o.Workers > maxLabelBars || len(o.Labels) == 0 {
-			continue // unreadable as bars, or none recorded
-		}
-		if err := plotLabels(dir, o); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// maxLabelBars is the most owners a label histogram is drawn for.
-const maxLabelBars = 100
-
-func plotLabels(dir string, o Outcome) error {
-	names := actors.OwnerNames(o.Workers)
-	var series []plots.Series
-	for class := range o.Labels[0] {
-		ser := plots.Series{Name: "class " + strconv.Itoa(class)}
-		for _, h := range o.Labels {
-			ser.Y = append(ser.Y, float64(h[class]))
-		}
-		series = append(series, ser)
-	}
-	title := fmt.Sprintf("%s split, %d owners: labels per owner", o.Split, o.Workers)
-	chart := plots.Chart{Title: title, XLabel: "data owner", YLabel: "training examples"}
-	return plots.StackedBars(filepath.Join(dir, fmt.Sprintf("labels_%s_%d.png", o.Split, o.Workers)), chart, slices.Clone(names), series)
+	return WriteResults(dir, Columns, s.Rows(), s)
 }
 
 // WriteParams writes a parameter vector as little-endian float64 values.

@@ -1,69 +1,74 @@
-// Package sweep runs federated experiments over a grid of settings (scheme
-// x data split x number of data owners) and writes their results:
-// results.csv (one row per setting and round), summary.json and the
-// accuracy and label-distribution figures. experiments/split is its
-// command-line front end; the node binary reuses it for the model owner.
+// Package sweep is the experiment framework: it builds federations from a
+// configuration (scheme x data split x number of data owners), runs them
+// one after another with progress lines, a time estimate and an optional
+// target accuracy, records each run as an Outcome, and writes results.csv,
+// summary.json and the figures. experiments/split is its command-line
+// front end; every other experiment and the node binary build on it.
+//
+// A run draws its model, partition and subsamples from the named seed
+// streams (Stream), so equal seeds give equal runs in every command.
 package sweep
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/actors/policy"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
-	"github.com/fedactor/fedactor/internal/cli"
 	"github.com/fedactor/fedactor/nn"
 )
 
-// Config is a sweep: every combination of Schemes, Splits and Workers is
+// Config is a sweep: every combination of Schemes, Splits and Owners is
 // one setting, run for Rounds rounds.
 type Config struct {
 	Dataset string   `json:"dataset"`
 	Model   string   `json:"model"`
 	Schemes []string `json:"schemes"`
 	// Params is the crypto parameter preset ("" = the scheme's default).
-	Params  string   `json:"params,omitempty"`
-	Splits  []string `json:"splits"`
-	Workers []int    `json:"workers"`
-	Alpha   float64  `json:"alpha"`
-	Rounds  int      `json:"rounds"`
-	Epochs  int      `json:"epochs"`
-	Batch   int      `json:"batch"`
-	LR      float64  `json:"lr"`
+	Params string   `json:"params,omitempty"`
+	Splits []string `json:"splits"`
+	// Owners are the numbers of data owners (with Fraction, of registered
+	// clients) of the settings.
+	Owners []int   `json:"owners"`
+	Alpha  float64 `json:"alpha"`
+	Rounds int     `json:"rounds"`
+	Epochs int     `json:"epochs"`
+	Batch  int     `json:"batch"`
+	LR     float64 `json:"lr"`
+	// Optimizer is the owners' local optimizer, "adam" or "sgd" ("" = adam).
+	Optimizer string `json:"optimizer,omitempty"`
 	// Limit and TestLimit subsample the training and test sets (0 = all).
 	Limit      int    `json:"limit"`
 	TestLimit  int    `json:"test_limit"`
 	Seed       uint64 `json:"seed"`
 	Unweighted bool   `json:"unweighted"`
+	// EvalEvery, if above 1, tests the global model only every EvalEvery
+	// rounds and in the last (see actors.Federation.EvalEvery).
+	EvalEvery int `json:"eval_every,omitempty"`
+	// Target, if above 0, stops a setting after the first round whose test
+	// accuracy (a fraction) reaches it.
+	Target float64 `json:"target,omitempty"`
 	// Deadline bounds each round's wait for data owners (0 = default).
 	Deadline time.Duration `json:"deadline_ns"`
 	// Dropout is the probability that a data owner drops out of a round;
 	// DropoutAt says when: before-send, before-unmask or any.
 	Dropout   float64 `json:"dropout"`
 	DropoutAt string  `json:"dropout_at"`
-	// Threshold is the number of parties whose answers suffice to reveal
-	// (ss: holders, secagg and ckks-threshold: data owners); 0 picks the
+	// Threshold is the number of parties whose answers suffice to reveal,
+	// for the schemes that take one (crypto.Info.Threshold); 0 picks the
 	// scheme's default, or DropoutThreshold when Dropout > 0.
 	Threshold int `json:"threshold"`
-	// Committee, with additive ss, is the number of data owners per round
-	// that hold shares besides the secure worker (capped at the owners per
-	// round); 0 means all of them. Other schemes ignore it.
+	// Committee, for the schemes that take one (crypto.Info.Committee), is
+	// the number of data owners per round that hold shares besides the
+	// secure worker (capped at the owners per round); 0 means all of them.
 	Committee int `json:"committee,omitempty"`
 	// MaxNorm bounds the L2 norm of an update (0 = no bound).
 	MaxNorm float64 `json:"max_norm"`
-	// Fraction, if above 0, turns on client sampling: each worker count is
+	// Fraction, if above 0, turns on client sampling: each owner count is
 	// a number K of registered clients, of which Cohort(K) train in each
 	// round.
 	Fraction float64 `json:"fraction,omitempty"`
@@ -80,6 +85,9 @@ type Config struct {
 	// SaveModel, if set, is where each setting's final model is written
 	// in safetensors format.
 	SaveModel string `json:"save_model,omitempty"`
+	// Partitioners names splits of a command's own, such as mcmahan's
+	// "noniid"; a split not found here is one of dataset.PartitionerNames.
+	Partitioners map[string]dataset.Partitioner `json:"-"`
 	// Out is the output directory.
 	Out string `json:"-"`
 	// Resume continues the run saved in Out.
@@ -120,7 +128,7 @@ func (c Config) strategy() (policy.Strategy, error) {
 }
 
 // Cohort returns the number of owners that train in a round of a setting
-// with n workers: n, or with sampling C·n rounded, at least 1.
+// with n owners: n, or with sampling C·n rounded, at least 1.
 func (c Config) Cohort(n int) int {
 	if c.Fraction <= 0 {
 		return n
@@ -130,30 +138,47 @@ func (c Config) Cohort(n int) int {
 
 // Setting is one point of the sweep's grid.
 type Setting struct {
-	Scheme  string `json:"scheme"`
-	Split   string `json:"split"`
-	Workers int    `json:"workers"`
+	Scheme string `json:"scheme"`
+	Split  string `json:"split"`
+	Owners int    `json:"owners"`
 }
 
 // Settings lists the grid in the order it runs: by scheme, then split,
-// then worker count.
+// then owner count.
 func (c Config) Settings() []Setting {
 	var s []Setting
 	for _, sc := range c.Schemes {
 		for _, sp := range c.Splits {
-			for _, w := range c.Workers {
-				s = append(s, Setting{sc, sp, w})
+			for _, n := range c.Owners {
+				s = append(s, Setting{sc, sp, n})
 			}
 		}
 	}
 	return s
 }
 
+// Jobs returns the settings as the jobs Run runs: with c.Out set, each
+// keeps its checkpoints under c.Out/checkpoints, and with c.Resume a job
+// whose checkpoints exist resumes from them.
+func (c Config) Jobs() []Job {
+	var jobs []Job
+	for _, s := range c.Settings() {
+		j := Job{Config: c, Setting: s}
+		if c.Out != "" {
+			j.Checkpoint = c.checkpointDir(s)
+			_, err := os.Stat(j.Checkpoint)
+			j.Resume = c.Resume && err == nil
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs
+}
+
 // OneSetting reports an error unless c's grid is a single setting, for
 // commands that vary something else (a strategy, a noise multiplier).
 func (c Config) OneSetting() error {
-	if len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Workers) != 1 {
-		return fmt.Errorf("give one -scheme, -splits and -workers (or -clients) value")
+	if len(c.Schemes) != 1 || len(c.Splits) != 1 || len(c.Owners) != 1 {
+		return fmt.Errorf("give one -scheme, -splits and -owners (or -clients) value")
 	}
 	return nil
 }
@@ -161,14 +186,20 @@ func (c Config) OneSetting() error {
 // Validate reports the first problem with c.
 func (c Config) Validate() error {
 	switch {
-	case len(c.Schemes) == 0 || len(c.Splits) == 0 || len(c.Workers) == 0:
-		return fmt.Errorf("need at least one scheme, split and worker count")
+	case len(c.Schemes) == 0 || len(c.Splits) == 0 || len(c.Owners) == 0:
+		return fmt.Errorf("need at least one scheme, split and owner count")
 	case c.Rounds < 1 || c.Epochs < 1 || c.Batch < 1:
 		return fmt.Errorf("need -rounds, -epochs and -batch >= 1")
-	case c.LR <= 0:
+	case !(c.LR > 0):
 		return fmt.Errorf("-lr must be > 0")
+	case c.Optimizer != "" && c.Optimizer != "adam" && c.Optimizer != "sgd":
+		return fmt.Errorf("optimizer %q: want adam or sgd", c.Optimizer)
 	case c.Limit < 0 || c.TestLimit < 0:
 		return fmt.Errorf("-limit must be >= 0")
+	case c.EvalEvery < 0:
+		return fmt.Errorf("-eval-every %d < 0", c.EvalEvery)
+	case !(c.Target >= 0 && c.Target <= 1):
+		return fmt.Errorf("target accuracy %g: want a fraction in [0, 1] (0 = none)", c.Target)
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return fmt.Errorf("-dropout %g: want a probability in [0, 1)", c.Dropout)
 	case c.Threshold < 0:
@@ -194,160 +225,76 @@ func (c Config) Validate() error {
 	if _, err := actors.ParseDropout(c.DropoutAt); err != nil {
 		return fmt.Errorf("-dropout-at: %w", err)
 	}
-	for _, w := range c.Workers {
-		if w < 1 {
-			return fmt.Errorf("worker count %d < 1", w)
+	for _, n := range c.Owners {
+		if n < 1 {
+			return fmt.Errorf("owner count %d < 1", n)
 		}
 	}
 	for _, s := range c.Schemes {
-		for _, w := range c.Workers {
-			if c.Fraction > 0 && s == "ckks-threshold" {
-				return fmt.Errorf("ckks-threshold cannot sample clients: its key shares belong to fixed owners")
-			}
-			if _, err := c.scheme(s, c.Cohort(w), 1); err != nil {
+		info, err := crypto.Describe(s)
+		if err != nil {
+			return err
+		}
+		if c.Fraction > 0 && info.FixedOwners {
+			return fmt.Errorf("%s cannot sample clients: its key shares belong to fixed owners", s)
+		}
+		for _, n := range c.Owners {
+			if _, err := c.scheme(s, c.Cohort(n), 1); err != nil {
 				return err
 			}
 		}
 	}
 	for _, s := range c.Splits {
-		if _, err := dataset.NewPartitioner(s, c.Alpha); err != nil {
+		if _, err := c.partitioner(s); err != nil {
 			return err
 		}
 	}
-	if _, err := nn.New(c.Model, rand.New(rand.NewPCG(1, 1))); err != nil {
+	if _, err := nn.New(c.Model, nil); err != nil {
 		return err
 	}
 	return nil
 }
 
-// Data is the loaded dataset a sweep trains and tests on.
-type Data struct {
-	Train, Test       *dataset.Set
-	TrainIdx, TestIdx []int // examples in use, after -limit
-}
-
-// Run runs every setting of c on d, printing one progress line per round
-// to progress, and writes the outputs to c.Out after every setting, so an
-// interrupted sweep keeps what it finished.
-func Run(ctx context.Context, c Config, d *Data, logger *slog.Logger, progress io.Writer) (*Summary, error) {
-	if err := c.Validate(); err != nil {
+// scheme configures scheme name for n owners and updates of length l,
+// passing the threshold and committee only to the schemes that take them.
+func (c Config) scheme(name string, n, l int) (crypto.Scheme, error) {
+	info, err := crypto.Describe(name)
+	if err != nil {
 		return nil, err
 	}
-	sum := NewSummary(c)
-	if c.Resume {
-		old, err := ReadSummary(c.Out)
-		if err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
-		}
-		sum.Settings = old.Settings
-	}
-	if err := sum.Write(c.Out); err != nil {
-		return sum, err
-	}
-	settings := c.Settings()
-	est := newEstimate(c, d, settings)
-	fmt.Fprintf(progress, "%d settings x %d rounds, %d training examples, %d test; BLAS %s, %d cores; estimated time %s\n",
-		len(settings), c.Rounds, len(d.TrainIdx), len(d.TestIdx), nn.Backend(), runtime.GOMAXPROCS(0), cli.Duration(est.total))
-	for i, s := range settings {
-		if sum.has(s) {
-			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  done before the restart\n", i+1, len(settings), s.Scheme, s.Split, s.Workers)
-			est.skip(s)
-			continue
-		}
-		fed, parts, err := Build(c, s, d)
-		if err != nil {
-			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
-		}
-		fed.Logger = logger
-		fed.Checkpoint = c.checkpointDir(s)
-		if _, err := os.Stat(fed.Checkpoint); err == nil && c.Resume {
-			fed.Resume = true
-		} else if err := os.RemoveAll(fed.Checkpoint); err != nil {
-			return sum, err
-		}
-		fed.OnRound = func(rm actors.RoundMetrics) {
-			est.done(s)
-			status := fmt.Sprintf("accuracy %6.2f%%", 100*rm.TestAccuracy)
-			if rm.Err != "" {
-				status = "FAILED: " + rm.Err
-			}
-			fmt.Fprintf(progress, "[%d/%d] %-14s %-9s %2d owners  round %2d/%d  %s  (%.1fs; elapsed %s, remaining ~%s)\n",
-				i+1, len(settings), s.Scheme, s.Split, s.Workers, rm.Round, c.Rounds, status, rm.Seconds,
-				cli.Duration(est.elapsed()), cli.Duration(est.remaining()))
-		}
-		res, err := actors.Run(ctx, fed)
-		if err != nil {
-			return sum, fmt.Errorf("%s/%s/%d: %w", s.Scheme, s.Split, s.Workers, err)
-		}
-		sum.Add(s, fed, res, dataset.LabelHistogram(d.Train.Labels, parts, dataset.NumClasses))
-		if err := sum.Write(c.Out); err != nil {
-			return sum, err
-		}
-		if c.SaveModel != "" {
-			if err := saveModel(c.modelPath(s, len(settings)), fed.Model, res.Final, s); err != nil {
-				return sum, err
-			}
-		}
-		if err := os.RemoveAll(fed.Checkpoint); err != nil {
-			return sum, err
+	cfg := crypto.Config{Owners: n, Len: l, Params: c.Params, MaxNorm: c.MaxNorm}
+	if info.Threshold {
+		cfg.Threshold = c.Threshold
+		if cfg.Threshold == 0 && c.Dropout > 0 {
+			cfg.Threshold = DropoutThreshold(n)
 		}
 	}
-	return sum, sum.Plot(c.Out)
+	if info.Committee {
+		cfg.Committee = min(c.Committee, n)
+	}
+	return crypto.New(name, cfg)
 }
 
-// scheme configures scheme name for n owners and updates of length l.
-func (c Config) scheme(name string, n, l int) (crypto.Scheme, error) {
-	t := c.Threshold
-	if t == 0 && c.Dropout > 0 {
-		t = DropoutThreshold(n)
+// partitioner returns the partitioner of split: one of c.Partitioners, or
+// dataset's partitioner of that name.
+func (c Config) partitioner(split string) (dataset.Partitioner, error) {
+	if p, ok := c.Partitioners[split]; ok {
+		return p, nil
 	}
-	if name != "ss" && name != "secagg" && name != "ckks-threshold" {
-		t = 0
-	}
-	committee := 0
-	if name == "ss" {
-		committee = min(c.Committee, n)
-	}
-	return crypto.New(name, crypto.Config{Owners: n, Len: l, Params: c.Params, Threshold: t, Committee: committee, MaxNorm: c.MaxNorm})
+	return dataset.NewPartitioner(split, c.Alpha)
 }
 
-// modelPath is where -save-model puts setting s's model, of n settings.
-func (c Config) modelPath(s Setting, n int) string {
-	if n == 1 {
-		return c.SaveModel
-	}
-	ext := filepath.Ext(c.SaveModel)
-	return fmt.Sprintf("%s_%s_%s_%d%s", strings.TrimSuffix(c.SaveModel, ext), s.Scheme, s.Split, s.Workers, ext)
-}
-
-// saveModel writes params, for the architecture of m, as safetensors.
-func saveModel(path string, m *nn.Model, params []float64, s Setting) error {
-	m = m.Clone()
-	if err := m.SetParams(params); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	meta := map[string]string{"scheme": s.Scheme, "split": s.Split, "workers": strconv.Itoa(s.Workers)}
-	if err := nn.SaveSafetensorsFile(path, m, meta); err != nil {
-		return fmt.Errorf("save model: %w", err)
-	}
-	return nil
-}
-
-// checkpointDir is where setting s keeps its checkpoints while it runs.
-func (c Config) checkpointDir(s Setting) string {
-	return filepath.Join(c.Out, "checkpoints", fmt.Sprintf("%s_%s_%d", s.Scheme, s.Split, s.Workers))
-}
-
-// Build makes the federation for one setting: the initial model (the same
-// for every setting with the same seed), the owners' shards and the scheme.
-// It also returns the shards as index lists into d.Train.
+// Build makes the federation for one setting: the initial model (drawn
+// from ModelStream, so the same for every setting with the same seed),
+// the owners' shards (from PartitionStream) and the scheme. It also
+// returns the shards as index lists into d.Train.
 func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	var f actors.Federation
-	m, err := nn.New(c.Model, rand.New(rand.NewPCG(c.Seed, 1)))
+	m, err := nn.New(c.Model, ModelStream.Rand(c.Seed))
 	if err != nil {
 		return f, nil, err
 	}
-	p, err := dataset.NewPartitioner(s.Split, c.Alpha)
+	p, err := c.partitioner(s.Split)
 	if err != nil {
 		return f, nil, err
 	}
@@ -355,7 +302,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	for i, j := range d.TrainIdx {
 		labels[i] = d.Train.Labels[j]
 	}
-	parts, err := p.Partition(labels, s.Workers, rand.New(rand.NewPCG(c.Seed, 2)))
+	parts, err := p.Partition(labels, s.Owners, PartitionStream.Rand(c.Seed))
 	if err != nil {
 		return f, nil, err
 	}
@@ -370,7 +317,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 		}
 		clients = append(clients, actors.Client{Data: d.Train, Indices: part})
 	}
-	owners := make([]actors.Owner, c.Cohort(s.Workers))
+	owners := make([]actors.Owner, c.Cohort(s.Owners))
 	for k := range owners {
 		owners[k].Name = actors.OwnerName(k)
 		if c.Fraction <= 0 {
@@ -393,8 +340,8 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	}
 	f = actors.Federation{
 		Scheme: scheme, Strategy: strategy, Model: m, Owners: owners, Clients: clients, Privacy: c.DP.privacy(), GroupSize: c.GroupSize,
-		Test: d.Test, TestIndices: d.TestIdx, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
-		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Prox: c.Mu},
+		Test: d.Test, TestIndices: d.TestIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
+		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Prox: c.Mu},
 	}
 	return f, parts, nil
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -21,23 +22,26 @@ import (
 	"github.com/fedactor/fedactor/nn"
 )
 
-// toyData is n synthetic 28x28 images in 10 classes.
-func toyData(n int, seed uint64) *dataset.Set {
-	return dataset.Synthetic(n, 28, 10, rand.New(rand.NewPCG(seed, 1)))
-}
+// toy is a sweep's data: train training and test test examples.
+func toy(train, test int) *Data { return SyntheticData(train, test, 1) }
 
 func toyConfig(out string) Config {
 	return Config{Dataset: "toy", Model: "logreg", Schemes: []string{"plain", "ss"}, Splits: []string{"iid", "shards"},
-		Workers: []int{2, 3}, Alpha: 0.5, Rounds: 2, Epochs: 1, Batch: 16, LR: 0.01, Seed: 1, Out: out}
+		Owners: []int{2, 3}, Alpha: 0.5, Rounds: 2, Epochs: 1, Batch: 16, LR: 0.01, Seed: 1, Out: out}
 }
 
-func allIndices(n int) []int { return dataset.Subsample(n, 0, nil) }
+func names[R any](cols []Column[R]) string {
+	var s []string
+	for _, c := range cols {
+		s = append(s, c.Name)
+	}
+	return strings.Join(s, ",")
+}
 
 func TestRunWritesEverything(t *testing.T) {
 	out := t.TempDir()
 	c := toyConfig(out)
-	train, test := toyData(240, 1), toyData(100, 2)
-	d := &Data{Train: train, Test: test, TrainIdx: allIndices(240), TestIdx: allIndices(100)}
+	d := toy(240, 100)
 	var progress strings.Builder
 	sum, err := Run(context.Background(), c, d, slog.New(slog.DiscardHandler), &progress)
 	if err != nil {
@@ -46,14 +50,14 @@ func TestRunWritesEverything(t *testing.T) {
 	if got := strings.Count(progress.String(), "accuracy"); got != 8*2 {
 		t.Errorf("%d progress lines, want 16:\n%s", got, progress.String())
 	}
-	if !strings.Contains(progress.String(), "estimated time") {
-		t.Error("no time estimate printed")
+	if !strings.Contains(progress.String(), "estimated time") || !strings.Contains(progress.String(), "[8/8] ss ") {
+		t.Errorf("no time estimate or job counter printed:\n%s", progress.String())
 	}
 	rows, err := results.ReadCSV(filepath.Join(out, "results.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1+16 || strings.Join(rows[0], ",") != strings.Join(Columns, ",") {
+	if len(rows) != 1+16 || strings.Join(rows[0], ",") != names(Columns) || rows[0][2] != "owners" {
 		t.Fatalf("results.csv has %d rows, header %v", len(rows), rows[0])
 	}
 	for _, o := range sum.Settings {
@@ -67,6 +71,9 @@ func TestRunWritesEverything(t *testing.T) {
 		if total != 240 {
 			t.Errorf("%+v: shards hold %d examples, want 240", o.Setting, total)
 		}
+		if len(o.Elapsed) != len(o.Rounds) || o.Error != "" || !(o.WallSeconds >= o.Elapsed[len(o.Elapsed)-1]) {
+			t.Errorf("%+v: elapsed %v, wall %g, error %q", o.Setting, o.Elapsed, o.WallSeconds, o.Error)
+		}
 	}
 	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
@@ -76,8 +83,18 @@ func TestRunWritesEverything(t *testing.T) {
 	if err := json.Unmarshal(data, &back); err != nil || len(back.Settings) != 8 {
 		t.Fatalf("summary.json: %v, %d settings", err, len(back.Settings))
 	}
-	for _, name := range []string{"accuracy_iid.png", "accuracy_shards.png", "accuracy_workers_2.png",
-		"accuracy_workers_3.png", "labels_iid_2.png", "labels_shards_3.png"} {
+	var keys struct {
+		Config   map[string]json.RawMessage   `json:"config"`
+		Settings []map[string]json.RawMessage `json:"settings"`
+	}
+	if err := json.Unmarshal(data, &keys); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := keys.Config["owners"]; !ok || string(keys.Settings[0]["owners"]) != "2" {
+		t.Errorf("summary.json names the owner counts otherwise: config %v, setting %v", keys.Config["owners"], keys.Settings[0]["owners"])
+	}
+	for _, name := range []string{"accuracy_iid.png", "accuracy_shards.png", "accuracy_owners_2.png",
+		"accuracy_owners_3.png", "labels_iid_2.png", "labels_shards_3.png"} {
 		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
 			t.Error(err)
 		}
@@ -86,16 +103,22 @@ func TestRunWritesEverything(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	cases := map[string]func(*Config){
-		"no schemes":     func(c *Config) { c.Schemes = nil },
-		"bad scheme":     func(c *Config) { c.Schemes = []string{"rot13"} },
-		"bad split":      func(c *Config) { c.Splits = []string{"random"} },
-		"zero workers":   func(c *Config) { c.Workers = []int{0} },
-		"zero rounds":    func(c *Config) { c.Rounds = 0 },
-		"bad model":      func(c *Config) { c.Model = "resnet" },
-		"negative lr":    func(c *Config) { c.LR = -1 },
-		"bad alpha":      func(c *Config) { c.Splits, c.Alpha = []string{"dirichlet"}, 0 },
-		"bad params":     func(c *Config) { c.Schemes, c.Params = []string{"ckks"}, "logN99" },
-		"negative limit": func(c *Config) { c.Limit = -5 },
+		"no schemes":      func(c *Config) { c.Schemes = nil },
+		"bad scheme":      func(c *Config) { c.Schemes = []string{"rot13"} },
+		"bad split":       func(c *Config) { c.Splits = []string{"random"} },
+		"zero owners":     func(c *Config) { c.Owners = []int{0} },
+		"zero rounds":     func(c *Config) { c.Rounds = 0 },
+		"bad model":       func(c *Config) { c.Model = "resnet" },
+		"negative lr":     func(c *Config) { c.LR = -1 },
+		"bad optimizer":   func(c *Config) { c.Optimizer = "lbfgs" },
+		"bad alpha":       func(c *Config) { c.Splits, c.Alpha = []string{"dirichlet"}, 0 },
+		"bad params":      func(c *Config) { c.Schemes, c.Params = []string{"ckks"}, "logN99" },
+		"negative limit":  func(c *Config) { c.Limit = -5 },
+		"target above 1":  func(c *Config) { c.Target = 1.5 },
+		"negative eval":   func(c *Config) { c.EvalEvery = -1 },
+		"fixed owners":    func(c *Config) { c.Schemes, c.Fraction = []string{"ckks-threshold"}, 0.5 },
+		"committee+ss-t":  func(c *Config) { c.Schemes, c.Threshold, c.Committee = []string{"ss"}, 2, 1 },
+		"threshold > all": func(c *Config) { c.Schemes, c.Threshold = []string{"secagg"}, 9 },
 	}
 	for name, mutate := range cases {
 		c := toyConfig("")
@@ -107,41 +130,127 @@ func TestValidate(t *testing.T) {
 	if err := toyConfig("").Validate(); err != nil {
 		t.Errorf("good config rejected: %v", err)
 	}
+	c := toyConfig("")
+	c.Splits, c.Partitioners = []string{"noniid"}, map[string]dataset.Partitioner{"noniid": dataset.Shards{PerOwner: 2}}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a split of the command's own rejected: %v", err)
+	}
+}
+
+// TestSchemeOptionsFollowDescribe: the threshold and the committee reach
+// only the schemes crypto.Describe says take them; "ss" with a threshold
+// is Shamir sharing.
+func TestSchemeOptionsFollowDescribe(t *testing.T) {
+	d := toy(120, 10)
+	for _, c := range []struct {
+		scheme               string
+		threshold, committee int
+		want                 string
+	}{
+		{"plain", 2, 2, "plain"},
+		{"ckks", 2, 0, "ckks"},
+		{"ss", 2, 0, "ss-shamir"},
+		{"ss", 0, 2, "ss"},
+		{"secagg", 2, 2, "secagg"},
+	} {
+		cfg := toyConfig("")
+		cfg.Threshold, cfg.Committee = c.threshold, c.committee
+		fed, _, err := Build(cfg, Setting{c.scheme, "iid", 3}, d)
+		if err != nil {
+			t.Errorf("%s with threshold %d, committee %d: %v", c.scheme, c.threshold, c.committee, err)
+			continue
+		}
+		if got := fed.Scheme.Name(); got != c.want {
+			t.Errorf("%s with threshold %d: scheme %s, want %s", c.scheme, c.threshold, got, c.want)
+		}
+	}
 }
 
 func TestBuildIsDeterministic(t *testing.T) {
 	c := toyConfig("")
-	d := &Data{Train: toyData(240, 1), Test: toyData(10, 2), TrainIdx: allIndices(240)}
+	d := toy(240, 10)
 	_, a, err := Build(c, Setting{"plain", "shards", 3}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, b, _ := Build(c, Setting{"ckks", "shards", 3}, d)
 	for k := range a {
-		if len(a[k]) != len(b[k]) || a[k][0] != b[k][0] {
+		if !slices.Equal(a[k], b[k]) {
 			t.Fatalf("owner %d's shard differs between schemes", k)
 		}
 	}
 }
 
-func TestFlagsQuickKeepsExplicitValues(t *testing.T) {
-	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	f := NewFlags(fs, "x")
-	if err := fs.Parse([]string{"-quick", "-workers", "3", "-scheme", "plain, ss"}); err != nil {
-		t.Fatal(err)
+// TestSeedStreams pins the streams' values: they are part of what a seed
+// means, so changing one silently changes every run.
+func TestSeedStreams(t *testing.T) {
+	for s, want := range map[Stream]uint64{ModelStream: 1, PartitionStream: 2, TestStream: 3, TrainStream: 0x5eed} {
+		if got, ref := s.Rand(7).Uint64(), rand.New(rand.NewPCG(7, want)).Uint64(); got != ref {
+			t.Errorf("stream %d draws %d, want PCG(7, %d)'s %d", s, got, want, ref)
+		}
 	}
-	c, err := f.Parse()
+	m, err := nn.New("logreg", ModelStream.Rand(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(c.Workers) != "[3]" || fmt.Sprint(c.Schemes) != "[plain ss]" || c.Limit != 3000 || c.Rounds != 3 {
-		t.Errorf("got workers %v, schemes %v, limit %d, rounds %d", c.Workers, c.Schemes, c.Limit, c.Rounds)
+	fed, _, err := Build(toyConfig(""), Setting{"plain", "iid", 2}, toy(40, 10))
+	if err != nil {
+		t.Fatal(err)
 	}
-	fs = flag.NewFlagSet("y", flag.ContinueOnError)
-	f = NewFlags(fs, "y")
-	_ = fs.Parse([]string{"-workers", "2,x"})
-	if _, err := f.Parse(); err == nil {
-		t.Error("bad -workers accepted")
+	if !slices.Equal(m.Params(nil), fed.Model.Params(nil)) {
+		t.Error("Build's initial model is not ModelStream's")
+	}
+}
+
+func parse(t *testing.T, stderr io.Writer, defaults map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := NewFlags(fs, "x")
+	f.stderr = stderr
+	if err := f.SetDefaults(defaults); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f.Parse()
+}
+
+func TestFlagsQuickKeepsExplicitValues(t *testing.T) {
+	c, err := parse(t, io.Discard, nil, "-quick", "-owners", "3", "-scheme", "plain, ss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.Owners) != "[3]" || fmt.Sprint(c.Schemes) != "[plain ss]" || c.Limit != 3000 || c.Rounds != 3 {
+		t.Errorf("got owners %v, schemes %v, limit %d, rounds %d", c.Owners, c.Schemes, c.Limit, c.Rounds)
+	}
+	if _, err := parse(t, io.Discard, nil, "-owners", "2,x"); err == nil {
+		t.Error("bad -owners accepted")
+	}
+}
+
+// TestWorkersIsADeprecatedOwners: -workers still sets the owner counts,
+// -quick leaves them alone, and one note is printed however often it is
+// given.
+func TestWorkersIsADeprecatedOwners(t *testing.T) {
+	var stderr bytes.Buffer
+	c, err := parse(t, &stderr, nil, "-quick", "-workers", "5", "-workers", "3,4", "-scheme", "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.Owners) != "[3 4]" {
+		t.Errorf("-workers 3,4 gave owners %v", c.Owners)
+	}
+	if n := strings.Count(stderr.String(), "-workers is deprecated; use -owners"); n != 1 {
+		t.Errorf("%d notes, want 1: %q", n, stderr.String())
+	}
+	stderr.Reset()
+	if _, err := parse(t, &stderr, nil, "-owners", "3"); err != nil || stderr.Len() != 0 {
+		t.Errorf("-owners: %v, stderr %q", err, stderr.String())
+	}
+	if _, err := parse(t, io.Discard, nil, "-clients", "10", "-workers", "3"); err == nil {
+		t.Error("-clients with -workers accepted")
 	}
 }
 
@@ -155,46 +264,44 @@ func TestParamsRoundTrip(t *testing.T) {
 	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %v, %v", got, err)
 	}
-	os.WriteFile(path, []byte{1, 2, 3}, 0o644)
+	if err := os.WriteFile(path, []byte{1, 2, 3}, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadParams(path); err == nil {
 		t.Error("truncated file accepted")
 	}
 }
 
 func TestClientSamplingFlags(t *testing.T) {
-	parse := func(args ...string) (Config, error) {
-		fs := flag.NewFlagSet("x", flag.ContinueOnError)
-		f := NewFlags(fs, "x")
-		if err := fs.Parse(args); err != nil {
-			t.Fatal(err)
-		}
-		return f.Parse()
-	}
-	c, err := parse("-quick", "-clients", "100", "-scheme", "plain")
+	c, err := parse(t, io.Discard, nil, "-quick", "-clients", "100", "-scheme", "plain")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(c.Workers) != "[100]" || c.Fraction != 0.1 || c.Cohort(100) != 10 {
-		t.Errorf("got workers %v, fraction %g, cohort %d", c.Workers, c.Fraction, c.Cohort(100))
+	if fmt.Sprint(c.Owners) != "[100]" || c.Fraction != 0.1 || c.Cohort(100) != 10 {
+		t.Errorf("got owners %v, fraction %g, cohort %d", c.Owners, c.Fraction, c.Cohort(100))
 	}
-	if c, _ := parse("-clients", "7", "-fraction", "0.01", "-scheme", "plain"); c.Cohort(7) != 1 {
+	if c, _ := parse(t, io.Discard, nil, "-clients", "7", "-fraction", "0.01", "-scheme", "plain"); c.Cohort(7) != 1 {
 		t.Errorf("cohort of 1%% of 7: %d, want at least 1", c.Cohort(7))
 	}
 	for _, bad := range [][]string{
-		{"-clients", "10", "-workers", "3"},
+		{"-clients", "10", "-owners", "3"},
 		{"-clients", "10", "-fraction", "1.5"},
 		{"-clients", "10", "-scheme", "ckks-threshold"},
 	} {
-		if _, err := parse(bad...); err == nil {
+		if _, err := parse(t, io.Discard, nil, bad...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+	// A changed default is not a given flag: the node binary's default of
+	// 2 owners must not clash with -clients.
+	if c, err := parse(t, io.Discard, map[string]string{"owners": "2", "splits": "iid"}, "-clients", "10", "-scheme", "plain"); err != nil || fmt.Sprint(c.Owners) != "[10]" {
+		t.Errorf("-clients over a changed -owners default: owners %v, %v", c.Owners, err)
 	}
 
 	// Build: the cohort's slots hold no data; the clients hold the shards.
 	c = toyConfig("")
 	c.Fraction = 0.25
-	d := &Data{Train: toyData(240, 1), Test: toyData(10, 2), TrainIdx: allIndices(240)}
-	fed, parts, err := Build(c, Setting{"plain", "iid", 8}, d)
+	fed, parts, err := Build(c, Setting{"plain", "iid", 8}, toy(240, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,12 +320,11 @@ func TestClientSamplingFlags(t *testing.T) {
 func TestRunResearchOptions(t *testing.T) {
 	out := t.TempDir()
 	c := toyConfig(out)
-	c.Schemes, c.Splits, c.Workers = []string{"plain", "ckks"}, []string{"iid"}, []int{6}
+	c.Schemes, c.Splits, c.Owners = []string{"plain", "ckks"}, []string{"iid"}, []int{6}
 	c.Fraction, c.Strategy, c.Mu, c.GroupSize = 0.5, "fedadam:lr=0.01", 0.1, 2
 	c.DP = DPConfig{Noise: 0.5, Clip: 1, Delta: 1e-5, Distributed: true}
 	c.SaveModel = filepath.Join(out, "model.safetensors")
-	train, test := toyData(240, 1), toyData(100, 2)
-	d := &Data{Train: train, Test: test, TrainIdx: allIndices(240), TestIdx: allIndices(100)}
+	d := toy(240, 100)
 	sum, err := Run(context.Background(), c, d, slog.New(slog.DiscardHandler), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -250,13 +356,17 @@ func TestRunResearchOptions(t *testing.T) {
 		t.Errorf("epsilon after rounds 1 and 2: %q, %q", rows[1][col], rows[2][col])
 	}
 	for _, s := range c.Settings() {
-		m, err := nn.New(c.Model, rand.New(rand.NewPCG(1, 1)))
+		m, err := nn.New(c.Model, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		path := c.modelPath(s, 2)
-		if _, err := nn.LoadSafetensorsFile(path, m); err != nil {
+		meta, err := nn.LoadSafetensorsFile(path, m)
+		if err != nil {
 			t.Fatalf("load %s: %v", path, err)
+		}
+		if meta["owners"] != "6" || meta["scheme"] != s.Scheme {
+			t.Errorf("%s: metadata %v, want owners 6 and scheme %s", path, meta, s.Scheme)
 		}
 		acc, _, err := (&nn.Trainer{Model: m}).Evaluate(d.Test, d.TestIdx)
 		if err != nil {
@@ -266,6 +376,29 @@ func TestRunResearchOptions(t *testing.T) {
 			if o.Setting == s && acc != o.FinalAccuracy {
 				t.Errorf("%s: saved model's accuracy %g, the run's %g", path, acc, o.FinalAccuracy)
 			}
+		}
+	}
+}
+
+// TestResumeFlags: -resume takes everything from the saved summary.json,
+// accepts only -v and -data-dir beside it, and names the flags to drop.
+func TestResumeFlags(t *testing.T) {
+	c := toyConfig(t.TempDir())
+	c.Schemes, c.Splits, c.Owners = []string{"plain"}, []string{"iid"}, []int{3}
+	if err := NewSummary(c).Write(c.Out); err != nil {
+		t.Fatal(err)
+	}
+	got, err := parse(t, io.Discard, nil, "-resume", c.Out, "-v", "-data-dir", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Resume || got.Out != c.Out || fmt.Sprint(got.Owners) != "[3]" || got.Model != "logreg" {
+		t.Errorf("resumed config: resume %v, out %q, owners %v, model %q", got.Resume, got.Out, got.Owners, got.Model)
+	}
+	for _, extra := range [][]string{{"-rounds", "3"}, {"-workers", "2"}} {
+		_, err := parse(t, io.Discard, nil, append([]string{"-resume", c.Out}, extra...)...)
+		if err == nil || !strings.Contains(err.Error(), "drop [-") {
+			t.Errorf("-resume with %v: %v", extra, err)
 		}
 	}
 }
