@@ -17,17 +17,28 @@ type collection struct {
 	keyed    []string        // of those, the ones that may (with round keys, the keyed ones)
 	got      map[string]bool // owners whose update is in acc
 	acc      []byte
-	combine  time.Duration // time spent folding
+	combine  time.Duration // wall time spent folding
+	// due is the simulated instant after which an update is late (0: the
+	// wall clock decides); in holds the simulated arrival of each payload
+	// folded, and uploads its senders' upload spans.
+	due     time.Duration
+	in      []time.Duration
+	uploads []*Span
 	// stragglers are the owners ("update/<owner>") a closed collection
 	// did not get: an update that comes later is late, not a replay.
 	stragglers stragglers
 }
 
-// start opens the collection of round from expected.
-func (c *collection) start(round int32, expected []string) {
-	c.round, c.expected, c.keyed = round, expected, expected
-	c.got, c.acc, c.combine = map[string]bool{}, nil, 0
+// start opens the collection of round from expected; in simulated time
+// an update arriving after due is late.
+func (c *collection) start(round int32, expected []string, due time.Duration) {
+	c.round, c.expected, c.keyed, c.due = round, expected, expected, due
+	c.got, c.acc, c.combine, c.in, c.uploads = map[string]bool{}, nil, 0, nil, nil
 }
+
+// late reports whether a payload arriving at arrival missed the
+// collection's deadline in simulated time.
+func (c *collection) late(arrival time.Duration) bool { return c.due > 0 && arrival > c.due }
 
 // check validates m, an update whose sender is a party this worker takes
 // updates from: its round, its sender's part in the round, then its
@@ -51,8 +62,9 @@ func (c *collection) check(comb crypto.Combiner, m *ProtectedUpdate) error {
 	return nil
 }
 
-// add folds the payload of owners into the aggregate.
-func (c *collection) add(comb crypto.Combiner, payload []byte, owners ...string) error {
+// add folds the payload of owners, which arrived at arrival in simulated
+// time, into the aggregate.
+func (c *collection) add(comb crypto.Combiner, payload []byte, arrival time.Duration, owners ...string) error {
 	start := time.Now()
 	acc, err := fold(comb, c.acc, payload)
 	c.combine += time.Since(start)
@@ -60,10 +72,32 @@ func (c *collection) add(comb crypto.Combiner, payload []byte, owners ...string)
 		return err
 	}
 	c.acc = acc
+	c.in = append(c.in, arrival)
 	for _, o := range owners {
 		c.got[o] = true
 	}
 	return nil
+}
+
+// folded returns when, in simulated time, a holder that folds each
+// payload as it arrives, each fold after the first costing step, starts
+// and ends its folding.
+func (c *collection) folded(step time.Duration) (start, end time.Duration) {
+	return folding(slices.Sorted(slices.Values(c.in)), step)
+}
+
+// folding returns when a party that folds payloads as they arrive, at the
+// sorted instants in, each fold after the first costing step, starts and
+// ends its folding (0, 0 for none).
+func folding(in []time.Duration, step time.Duration) (start, end time.Duration) {
+	for i, a := range in {
+		if i == 0 {
+			start, end = a, a // the first payload is kept, not folded
+			continue
+		}
+		end = max(end, a) + step
+	}
+	return start, end
 }
 
 // complete reports whether every owner that may contribute is in.

@@ -2,11 +2,12 @@ package actors
 
 import (
 	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/nn"
 )
 
@@ -21,6 +22,10 @@ type env struct {
 	stop    func(party string) // tells the node a party was stopped
 	quit    chan struct{}      // closed when the node shuts down
 	pool    *trainers
+	// clock is the virtual clock of a run in simulated time (nil: wall
+	// clock deadlines), costs the crypto cost table.
+	clock *sim.Clock
+	costs *sim.Costs
 
 	mu     sync.Mutex
 	cohort struct {
@@ -40,6 +45,15 @@ func (e *env) shard(idx int, round int32) (nn.Source, []int, int) {
 	return c.Data, c.Indices, c.Len()
 }
 
+// ownerDevice returns the device data owner idx trains on in round: its
+// own, or with client sampling its client's.
+func (e *env) ownerDevice(idx int, round int32) sim.Device {
+	if e.fed.Clients == nil {
+		return e.fed.Devices[idx]
+	}
+	return e.fed.Devices[e.cohortOf(int(round))[idx]]
+}
+
 // cohortOf is f.Cohort(round), computed once per round for the node.
 func (e *env) cohortOf(round int) []int {
 	e.mu.Lock()
@@ -48,6 +62,13 @@ func (e *env) cohortOf(round int) []int {
 		e.cohort.round, e.cohort.clients = round, e.fed.Cohort(round)
 	}
 	return e.cohort.clients
+}
+
+// step returns the simulated time of crypto step op (sim.OpProtect, ...)
+// on one update of this run's model, for a step whose work grows with
+// parties parties.
+func (e *env) step(op string, parties int) time.Duration {
+	return e.costs.Step(e.fed.Scheme.Name(), op, e.fed.Model.NumParams()+1, parties)
 }
 
 // quitting reports whether the node is shutting down.
@@ -60,35 +81,6 @@ func (e *env) quitting() bool {
 	}
 }
 
-// party is what each actor holds of its node: the shared env, and its own
-// name, under which it stamps what it sends.
-type party struct {
-	*env
-	name string
-}
-
-// send stamps msg as sent by p (the same stamp for every recipient of a
-// message sent to several) and sends it to the party called to.
-func (p party) send(ctx actor.SenderContext, to string, msg proto.Message) {
-	stamp(msg, p.name)
-	p.env.send(ctx, to, msg)
-}
-
-// stamp sets msg's Stamp to one from party, unless it has that one
-// already: a message sent to several parties is stamped before the first
-// send and only read afterwards.
-func stamp(msg proto.Message, from string) {
-	m := msg.ProtoReflect()
-	fd := m.Descriptor().Fields().ByName("stamp")
-	if fd == nil {
-		return
-	}
-	if s, ok := m.Get(fd).Message().Interface().(*Stamp); ok && s.GetFrom() == from {
-		return
-	}
-	m.Set(fd, protoreflect.ValueOfMessage((&Stamp{From: from}).ProtoReflect()))
-}
-
 // send counts msg's serialized size under its kind and sends it to the
 // party called to.
 func (e *env) send(ctx actor.SenderContext, to string, msg proto.Message) {
@@ -97,6 +89,9 @@ func (e *env) send(ctx actor.SenderContext, to string, msg proto.Message) {
 		e.fed.Observe(to, msg)
 	}
 	pid := e.pid(to)
+	if pid != nil && e.clock != nil {
+		e.clock.Sent()
+	}
 	if pid == nil {
 		e.fed.Logger.Warn("party unreachable, message dropped", "to", to, "kind", msg.ProtoReflect().Descriptor().Name())
 		return

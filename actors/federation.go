@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fedactor/fedactor/actors/policy"
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/nn"
 	"google.golang.org/protobuf/proto"
@@ -84,6 +85,21 @@ type Federation struct {
 	// is sent, on the sender's goroutine (tests and tracing). It must not
 	// modify msg.
 	Observe func(to string, msg proto.Message)
+	// WallClock decides deadlines, stragglers and dropouts in wall-clock
+	// time, as a deployment does, instead of in simulated time on a
+	// virtual clock (see package sim), where waiting costs no wall time.
+	// Simulated times are reported either way. A federation run across
+	// hosts (NewNode without Run) always uses the wall clock.
+	WallClock bool
+	// Devices are the data owners' devices in index order or, with
+	// Clients, the clients'; nil gives each sim.DefaultDevice.
+	Devices []sim.Device
+	// Server is the device of the model owner and the secure workers; the
+	// zero Device means sim.DefaultServer.
+	Server sim.Device
+	// Costs is the crypto cost table of simulated time; nil means
+	// sim.DefaultCosts.
+	Costs *sim.Costs
 	// Checkpoint, if set, is a directory in which the model owner saves
 	// the global model, the strategy's state and the metrics after every
 	// round, and each data owner its optimizer state (atomic writes).
@@ -319,7 +335,46 @@ func (f Federation) withDefaults() (Federation, error) {
 	if f.Logger == nil {
 		f.Logger = slog.New(slog.DiscardHandler)
 	}
+	if err := f.simDefaults(); err != nil {
+		return f, err
+	}
 	return f, nil
+}
+
+// simDefaults validates the devices and the cost table and fills in their
+// defaults.
+func (f *Federation) simDefaults() error {
+	pop := len(f.Owners)
+	if f.Clients != nil {
+		pop = len(f.Clients)
+	}
+	if f.Devices == nil {
+		f.Devices = make([]sim.Device, pop)
+		for i := range f.Devices {
+			f.Devices[i] = sim.DefaultDevice()
+		}
+	}
+	if len(f.Devices) != pop {
+		return fmt.Errorf("actors: %d devices for %d owners (or clients)", len(f.Devices), pop)
+	}
+	for i, d := range f.Devices {
+		if err := d.Check(); err != nil {
+			return fmt.Errorf("actors: device %d: %w", i+1, err)
+		}
+	}
+	if f.Server.FLOPS == 0 && f.Server.Link == (sim.Link{}) {
+		f.Server = sim.DefaultServer()
+	}
+	if err := f.Server.Check(); err != nil {
+		return fmt.Errorf("actors: server device: %w", err)
+	}
+	if f.Costs == nil {
+		var err error
+		if f.Costs, err = sim.DefaultCosts(); err != nil {
+			return fmt.Errorf("actors: the shipped cost table: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkShard validates the data of a shard called name.

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/scheduler"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 )
 
@@ -27,8 +27,7 @@ import (
 type groupWorker struct {
 	party
 	members  []string
-	timers   *scheduler.TimerScheduler
-	cancel   scheduler.CancelFunc
+	cancel   func()
 	combiner crypto.Combiner
 	rejected rejectLog
 	early    early // updates of the next round, before its RoundStart
@@ -42,7 +41,7 @@ type groupDeadline struct{ round int32 }
 
 func newGroupWorker(e *env, group int) *groupWorker {
 	name := GroupWorkerName(group)
-	return &groupWorker{party: party{e, name}, members: e.fed.Groups()[group], rejected: rejectLog{party: name}}
+	return &groupWorker{party: party{env: e, name: name, dev: e.fed.Server}, members: e.fed.Groups()[group], rejected: rejectLog{party: name}}
 }
 
 // Receive implements actor.Actor.
@@ -50,7 +49,7 @@ func (g *groupWorker) Receive(ctx actor.Context) {
 	var err error
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		g.timers = scheduler.NewTimerScheduler(ctx)
+		g.start(ctx)
 	case *Setup:
 		err = g.setup(ctx, m)
 	case *RoundStart:
@@ -59,6 +58,7 @@ func (g *groupWorker) Receive(ctx actor.Context) {
 		err = g.update(ctx, m)
 	case *groupDeadline:
 		if m.round == g.col.round && g.open {
+			g.timedOut()
 			g.forward(ctx)
 		}
 	case *Stop:
@@ -76,6 +76,7 @@ func (g *groupWorker) setup(ctx actor.Context, m *Setup) error {
 	if g.combiner != nil {
 		return reject(ReasonDuplicate, "duplicate set-up")
 	}
+	g.wait(g.arrival(m, 1))
 	var err error
 	if g.combiner, err = g.fed.Scheme.NewCombiner(m.Payload); err != nil {
 		err = fmt.Errorf("set-up: %w", err)
@@ -95,10 +96,12 @@ func (g *groupWorker) startRound(ctx actor.Context, m *RoundStart) error {
 		return err
 	}
 	g.stopTimer()
+	g.wait(g.arrival(m, 1))
+	deadline := time.Duration(m.DeadlineMs) * time.Millisecond
 	expected := slices.DeleteFunc(slices.Clone(m.Owners), func(n string) bool { return !slices.Contains(g.members, n) })
-	g.col.start(m.Round, expected)
+	g.col.start(m.Round, expected, g.due(m, deadline))
 	g.open = true
-	g.cancel = g.timers.SendOnce(time.Duration(m.DeadlineMs)*time.Millisecond, ctx.Self(), &groupDeadline{round: m.Round})
+	g.cancel = g.timer(ctx, deadline, g.col.due, &groupDeadline{round: m.Round})
 	for _, e := range g.early.take() {
 		if err := g.update(ctx, e.(*ProtectedUpdate)); err != nil {
 			g.rejected.add(g.env, g.col.round, e, err)
@@ -125,10 +128,12 @@ func (g *groupWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 	if err := g.col.check(g.combiner, m); err != nil {
 		return err
 	}
-	if !g.open {
+	arrival := g.arrival(m, len(g.col.expected))
+	if !g.open || g.col.late(arrival) {
 		return reject(ReasonLate, "update from %s after the round's deadline", m.Sender)
 	}
-	if err := g.col.add(g.combiner, m.Payload, m.Sender); err != nil {
+	g.col.uploads = append(g.col.uploads, g.upload(m, m.Sender, arrival))
+	if err := g.col.add(g.combiner, m.Payload, arrival, m.Sender); err != nil {
 		return fmt.Errorf("update from %s: %w", m.Sender, err)
 	}
 	if g.col.complete() {
@@ -142,8 +147,11 @@ func (g *groupWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 func (g *groupWorker) forward(ctx actor.Context) {
 	g.stopTimer()
 	g.open = false
+	start, end := g.col.folded(g.step(sim.OpCombine, 0))
+	g.wait(end)
+	spans := append(g.col.uploads, &Span{Party: g.name, Step: "combine", StartNs: int64(start), EndNs: int64(end)})
 	p := g.col.close(g.name)
-	p.Rejected = g.rejected.take()
+	p.Rejected, p.Spans = g.rejected.take(), spans
 	g.send(ctx, SecureWorkerName, p)
 }
 

@@ -3,6 +3,7 @@ package actors
 import (
 	"math"
 	"slices"
+	"time"
 )
 
 // PartyTimes is the time one party spent in each step of a round, in
@@ -26,6 +27,17 @@ type RoundMetrics struct {
 	// Seconds is the round's wall time, from sending the global model to
 	// the end of evaluation.
 	Seconds float64
+	// Simulated time (see package sim), in seconds: SimSeconds is the
+	// round's, from the model owner sending the global model to the end
+	// of its evaluation; SimTime the time since the run began at that end;
+	// SimTrain and SimUpload the means over the contributors of their
+	// training and of their update's upload (from its send to its arrival
+	// at the secure worker, or its group's). They do not depend on the
+	// machine: the same run gives the same figures anywhere.
+	SimSeconds, SimTime, SimTrain, SimUpload float64
+	// Timeline holds every party's steps of the round in simulated time
+	// (not in summary.json: a round of many owners holds thousands).
+	Timeline []*Span `json:"-"`
 	// Train and Protect are means over the contributing owners; Combine is
 	// the slowest holder's (in an aggregation tree the root's plus its
 	// slowest group worker's: the combining on the critical path); Reveal
@@ -110,4 +122,45 @@ func (mo *modelOwner) addTimes(rm *RoundMetrics, party string, t PartyTimes) {
 	p.Reveal += t.Reveal
 	p.Evaluate += t.Evaluate
 	rm.Parties[party] = p
+}
+
+// simTimes fills in rm's simulated times and timeline from the reports,
+// the holders' partials and the model owner's own steps.
+func (mo *modelOwner) simTimes(rm *RoundMetrics) {
+	rm.SimSeconds = (mo.now - mo.began.sim).Seconds()
+	rm.SimTime = mo.now.Seconds()
+	for _, o := range mo.fed.Owners {
+		if r := mo.reports[o.Name]; r != nil {
+			rm.Timeline = append(rm.Timeline, r.Spans...)
+		}
+	}
+	for _, p := range mo.partials {
+		rm.Timeline = append(rm.Timeline, p.Spans...)
+	}
+	rm.Timeline = append(rm.Timeline, mo.spans...)
+	var train, upload float64
+	n := 0
+	for _, s := range rm.Timeline {
+		if s == nil || !slices.Contains(rm.Contributors, s.Party) {
+			continue
+		}
+		switch s.Step {
+		case "train":
+			train += time.Duration(s.EndNs - s.StartNs).Seconds()
+			n++
+		case "upload":
+			upload += time.Duration(s.EndNs - s.StartNs).Seconds()
+		}
+	}
+	if n > 0 {
+		rm.SimTrain, rm.SimUpload = train/float64(n), upload/float64(len(rm.Contributors))
+	}
+}
+
+// testExamples is the number of examples the model owner tests on.
+func (mo *modelOwner) testExamples() int {
+	if mo.fed.TestIndices != nil {
+		return len(mo.fed.TestIndices)
+	}
+	return mo.fed.Test.Len()
 }

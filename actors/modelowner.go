@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/scheduler"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/nn"
 )
@@ -23,8 +23,7 @@ import (
 // evaluates and records the round.
 type modelOwner struct {
 	party
-	timers   *scheduler.TimerScheduler
-	cancel   scheduler.CancelFunc
+	cancel   func()
 	revealer crypto.Revealer
 	checker  crypto.Combiner // validates partials; holds no secret
 	done     func(*Result, error)
@@ -37,11 +36,14 @@ type modelOwner struct {
 	result    Result
 	setupAt   time.Time
 
-	// The current round.
+	// The current round: its start (wall and simulated), the partials and
+	// the simulated arrival of every holder's answer.
 	round    int32
-	start    time.Time
+	began    instant
 	traffic0 map[string]int64
 	partials map[string]*Partial
+	answered map[string]time.Duration
+	spans    []*Span // the model owner's own steps
 	reports  map[string]*OwnerReport
 	rejected rejectLog
 	owners   rejectLog // what the data owners refused, from their reports
@@ -52,7 +54,7 @@ type modelOwner struct {
 }
 
 func newModelOwner(e *env, done func(*Result, error)) *modelOwner {
-	return &modelOwner{party: party{e, ModelOwnerName}, done: done, rejected: rejectLog{party: ModelOwnerName}}
+	return &modelOwner{party: party{env: e, name: ModelOwnerName, dev: e.fed.Server}, done: done, rejected: rejectLog{party: ModelOwnerName}}
 }
 
 // errCrashed ends a run whose model owner panicked: a bug, not bad input.
@@ -76,7 +78,7 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 	var err error
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		mo.timers = scheduler.NewTimerScheduler(ctx)
+		mo.start(ctx)
 	case *Start:
 		if mo.ready != nil {
 			err = reject(ReasonDuplicate, "duplicate start")
@@ -101,7 +103,7 @@ func (mo *modelOwner) Receive(ctx actor.Context) {
 		err = mo.onPartial(ctx, m)
 	case *roundDeadline:
 		if m.round == mo.round && mo.partials != nil {
-			mo.endRound(ctx, errors.New("round deadline passed before the aggregate was complete"))
+			mo.roundTimedOut(ctx)
 		}
 	case proto.Message:
 		err = reject(ReasonUnexpected, "the model owner takes no %s", kindOf(m))
@@ -153,10 +155,8 @@ func (mo *modelOwner) startSetup(ctx actor.Context) {
 	for _, o := range f.Owners {
 		s.Owners = append(s.Owners, o.Name)
 	}
-	for _, n := range mo.parties() {
-		mo.send(ctx, n, s)
-	}
-	mo.cancel = mo.timers.SendOnce(f.roundDeadline(), ctx.Self(), &setupDeadline{})
+	mo.broadcast(ctx, mo.parties(), s)
+	mo.cancel = mo.after(ctx, f.roundDeadline(), &setupDeadline{})
 }
 
 func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
@@ -167,6 +167,7 @@ func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
 		mo.finish(ctx, fmt.Errorf("set-up failed at %s: %s", m.Sender, m.Error))
 		return nil
 	}
+	mo.wait(mo.arrival(m, len(mo.parties())))
 	mo.ready[m.Sender] = true
 	if len(mo.ready) == len(mo.parties()) {
 		mo.cancel()
@@ -181,23 +182,25 @@ func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
 func (mo *modelOwner) startRound(ctx actor.Context) {
 	f := mo.fed
 	mo.round++
-	mo.start = time.Now()
+	mo.began = mo.mark()
 	mo.traffic0 = mo.traffic.snapshot()
-	mo.partials = map[string]*Partial{}
+	mo.partials, mo.answered = map[string]*Partial{}, map[string]time.Duration{}
 	mo.reports = map[string]*OwnerReport{}
 	names := make([]string, len(f.Owners))
 	for i, o := range f.Owners {
 		names[i] = o.Name
 	}
 	rs := &RoundStart{Round: mo.round, Owners: names, DeadlineMs: f.Deadline.Milliseconds()}
-	for _, w := range f.secureWorkers() {
-		mo.send(ctx, w, rs)
-	}
 	g := &GlobalModel{Round: mo.round, Weights: mo.global, Epochs: int32(f.Train.Epochs)}
-	for _, n := range names {
-		mo.send(ctx, n, g)
+	var out []outgoing
+	for _, w := range f.secureWorkers() {
+		out = append(out, outgoing{w, rs})
 	}
-	mo.cancel = mo.timers.SendOnce(f.roundDeadline(), ctx.Self(), &roundDeadline{round: mo.round})
+	for _, n := range names {
+		out = append(out, outgoing{n, g})
+	}
+	mo.sendAll(ctx, out)
+	mo.cancel = mo.after(ctx, f.roundDeadline(), &roundDeadline{round: mo.round})
 }
 
 func (mo *modelOwner) onReport(m *OwnerReport) error {
@@ -267,6 +270,10 @@ func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
 			return fmt.Errorf("partial from %s: %w", m.Holder, err)
 		}
 	}
+	arrival := mo.arrival(m, len(holders))
+	if mo.simulated() && arrival > mo.began.sim+mo.fed.roundDeadline() {
+		return reject(ReasonLate, "partial from %s arrived at %v, after the round's deadline (simulated)", m.Holder, arrival)
+	}
 	w := mo.partials[SecureWorkerName]
 	if w != nil && m.Holder != SecureWorkerName && !slices.Equal(m.Contributors, w.Contributors) {
 		return reject(ReasonMismatch, "%s combined %v, the secure worker %v", m.Holder, m.Contributors, w.Contributors)
@@ -279,17 +286,58 @@ func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
 			}
 		}
 	}
-	mo.partials[m.Holder] = m
+	mo.partials[m.Holder], mo.answered[m.Holder] = m, arrival
 	switch {
 	case m.Holder == SecureWorkerName && m.Error != "":
+		mo.wait(arrival)
 		mo.endRound(ctx, fmt.Errorf("%s: %s", m.Holder, m.Error))
+		return nil
 	case m.Error != "":
 		delete(mo.partials, m.Holder) // a holder that failed is a holder that dropped out
 		mo.fed.Logger.Warn("holder failed", "round", mo.round, "holder", m.Holder, "err", m.Error)
-	case mo.partials[SecureWorkerName] != nil && len(mo.partials) >= needed:
+	}
+	// On the wall clock enough partials end the round at once; in
+	// simulated time the first enough to arrive do, which only every
+	// holder's answer (or the deadline) tells.
+	if mo.enough(needed) && (!mo.simulated() || len(mo.answered) == len(holders)) {
 		mo.endRound(ctx, nil)
 	}
 	return nil
+}
+
+// enough reports whether the partials in reveal the aggregate: the secure
+// worker's and needed in all.
+func (mo *modelOwner) enough(needed int) bool {
+	return mo.partials[SecureWorkerName] != nil && len(mo.partials) >= needed
+}
+
+// roundTimedOut ends a round whose deadline passed: in simulated time with
+// the partials that arrived by then, if they are enough; else as failed.
+func (mo *modelOwner) roundTimedOut(ctx actor.Context) {
+	if _, needed := mo.holders(); mo.simulated() && mo.enough(needed) {
+		mo.endRound(ctx, nil)
+		return
+	}
+	mo.timedOut()
+	mo.endRound(ctx, errors.New("round deadline passed before the aggregate was complete"))
+}
+
+// revealAt returns when, in simulated time, the partials that reveal the
+// round were in: the secure worker's and the first needed-1 of the
+// others to arrive.
+func (mo *modelOwner) revealAt(needed int) time.Duration {
+	var others []time.Duration
+	for h := range mo.partials {
+		if h != SecureWorkerName {
+			others = append(others, mo.answered[h])
+		}
+	}
+	slices.Sort(others)
+	at := mo.answered[SecureWorkerName]
+	if k := min(needed-1, len(others)); k > 0 {
+		at = max(at, others[k-1])
+	}
+	return at
 }
 
 // endRound reveals the aggregate (unless failed is set), updates and
@@ -319,7 +367,10 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 	}
 	err := failed
 	if err == nil {
+		_, needed := mo.holders()
+		mo.wait(mo.revealAt(needed))
 		err = mo.reveal(&rm)
+		mo.spans = append(mo.spans, mo.work("reveal", mo.step(sim.OpReveal, len(w.Contributors))))
 	}
 	if err != nil {
 		rm.Err = err.Error()
@@ -338,13 +389,15 @@ func (mo *modelOwner) endRound(ctx actor.Context, failed error) {
 		}
 		rm.TestAccuracy, rm.TestLoss = acc, loss
 		rm.Evaluate = time.Since(start).Seconds()
+		mo.spans = append(mo.spans, mo.work("evaluate", mo.dev.Evaluate(f.Model.FLOPs(), mo.testExamples())))
 	}
+	mo.simTimes(&rm)
 	mo.addTimes(&rm, ModelOwnerName, PartyTimes{Evaluate: rm.Evaluate, Reveal: rm.Reveal})
 	rm.Rejected = append(rm.Rejected, mo.owners.take()...)
 	rm.Rejected = append(rm.Rejected, mo.rejected.take()...)
 	rm.Bytes, rm.BytesSent = mo.traffic.since(mo.traffic0)
-	rm.Seconds = time.Since(mo.start).Seconds()
-	mo.partials, mo.reports = nil, nil
+	rm.Seconds = time.Since(mo.began.wall).Seconds()
+	mo.partials, mo.reports, mo.spans = nil, nil, nil
 	if f.Privacy != nil {
 		var err error
 		if rm.Epsilon, err = mo.epsilon(rm); err != nil {

@@ -42,7 +42,7 @@ func NewNode(fed Federation, lookup Lookup) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{fed: &f, done: make(chan outcome, 1), stopped: map[string]bool{}, allStop: make(chan struct{}), actors: map[string]actor.Actor{}}
-	n.env = &env{fed: &f, pid: lookup, cores: newCores(f.Cores), traffic: newTraffic(), stop: n.partyStopped, quit: make(chan struct{}),
+	n.env = &env{fed: &f, pid: lookup, costs: f.Costs, cores: newCores(f.Cores), traffic: newTraffic(), stop: n.partyStopped, quit: make(chan struct{}),
 		pool: &trainers{model: f.Model, batch: f.Train.BatchSize}}
 	return n, nil
 }

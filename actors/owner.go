@@ -10,6 +10,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/nn"
 )
@@ -38,18 +39,20 @@ type dataOwner struct {
 	keys      *ownerKeys      // the key exchange, in KeyGen schemes
 	holder    crypto.Combiner // a share holder's, in Holding schemes
 	shares    map[int32]map[string][]byte
+	sharesIn  map[int32]time.Duration // the simulated arrival of a round's last share
 	early     early // key messages for an exchange not yet started
 
 	round    int32        // the latest round
 	silent   Dropout      // whether and when this owner drops out of round
 	pending  *OwnerReport // trained, waiting for the round's keys
+	spans    []*Span      // the round's steps in simulated time, for the report
 	resumed  bool         // the optimizer state was restored
 	rejected rejectLog
 }
 
 func newDataOwner(e *env, idx int) *dataOwner {
 	name := e.fed.Owners[idx].Name
-	o := &dataOwner{party: party{e, name}, idx: idx, self: e.fed.Owners[idx], rejected: rejectLog{party: name}}
+	o := &dataOwner{party: party{env: e, name: name, dev: e.ownerDevice(idx, 1)}, idx: idx, self: e.fed.Owners[idx], rejected: rejectLog{party: name}}
 	if kg, ok := e.fed.Scheme.(crypto.KeyGen); ok {
 		o.keys = &ownerKeys{everyRound: kg.KeysEveryRound()}
 	}
@@ -60,6 +63,8 @@ func newDataOwner(e *env, idx int) *dataOwner {
 func (o *dataOwner) Receive(ctx actor.Context) {
 	var err error
 	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		o.start(ctx)
 	case *actor.Restarting:
 		o.fed.Logger.Warn("data owner failed and is restarted by its supervisor", "owner", o.self.Name, "round", o.round)
 		o.pending = nil
@@ -106,6 +111,7 @@ func (o *dataOwner) setup(ctx actor.Context, m *Setup) error {
 			return nil // the checkpoint failed, not the message
 		}
 	}
+	o.wait(o.arrival(m, 1))
 	p, err := s.NewProtector(o.idx, m.Payload, o.fed.Rand)
 	if err != nil {
 		return o.ready(ctx, fmt.Errorf("set-up: %w", err))
@@ -114,7 +120,7 @@ func (o *dataOwner) setup(ctx actor.Context, m *Setup) error {
 		if o.holder, err = s.NewCombiner(m.Payload); err != nil {
 			return o.ready(ctx, fmt.Errorf("set-up: %w", err))
 		}
-		o.shares = map[int32]map[string][]byte{}
+		o.shares, o.sharesIn = map[int32]map[string][]byte{}, map[int32]time.Duration{}
 	}
 	o.protector = p
 	if o.keys == nil || o.keys.everyRound {
@@ -142,7 +148,9 @@ func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) error {
 	if err := o.checkGlobal(m); err != nil {
 		return err
 	}
-	o.round, o.silent, o.pending = m.Round, Stay, nil
+	o.round, o.silent, o.pending, o.spans = m.Round, Stay, nil, nil
+	o.dev = o.ownerDevice(o.idx, m.Round)
+	o.wait(o.arrival(m, 1))
 	rep := &OwnerReport{Round: m.Round, Sender: o.self.Name}
 	var err error
 	if o.keys != nil && o.keys.everyRound {
@@ -159,6 +167,7 @@ func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) error {
 		start := time.Now()
 		rep.TrainLoss, err = o.train(m)
 		rep.TrainSeconds = time.Since(start).Seconds()
+		o.spans = append(o.spans, o.work("train", o.trainTime(m)))
 	}
 	o.pending = rep
 	if err != nil {
@@ -181,11 +190,12 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 	msgs, err := o.protect(rep.Round)
 	o.params, o.global = nil, nil // an owner holds no model between rounds
 	rep.ProtectSeconds = time.Since(start).Seconds()
-	type addressed struct {
-		to string
-		u  *ProtectedUpdate
+	parties, _ := crypto.HoldingOwners(o.fed.Scheme)
+	if parties == 0 {
+		parties = len(o.fed.Owners)
 	}
-	var out []addressed
+	o.spans = append(o.spans, o.work("protect", o.step(sim.OpProtect, parties)))
+	var out []outgoing
 	for _, msg := range msgs {
 		if err != nil {
 			break
@@ -201,7 +211,7 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 		}
 		if err == nil {
 			rep.BytesSent += int64(len(msg.Payload))
-			out = append(out, addressed{to, u})
+			out = append(out, outgoing{to, u})
 		}
 	}
 	if err != nil {
@@ -210,10 +220,8 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 	}
 	// The report goes first: the updates reach the model owner only
 	// through a holder, so it arrives before the round can close.
-	o.report(ctx, rep)
-	for _, a := range out {
-		o.send(ctx, a.to, a.u)
-	}
+	rep.Rejected, rep.Spans = o.rejected.take(), o.spans
+	o.sendAll(ctx, append([]outgoing{{ModelOwnerName, rep}}, out...))
 	if o.silent == BeforeUnmask {
 		o.fed.Logger.Debug("data owner drops out before unmasking", "owner", o.self.Name, "round", rep.Round)
 	}
@@ -243,10 +251,21 @@ func (o *dataOwner) protect(round int32) ([]crypto.Message, error) {
 }
 
 // report sends rep to the model owner with the refusals recorded since
-// the last report.
+// the last report and the round's steps.
 func (o *dataOwner) report(ctx actor.Context, rep *OwnerReport) {
-	rep.Rejected = o.rejected.take()
+	rep.Rejected, rep.Spans = o.rejected.take(), o.spans
 	o.send(ctx, ModelOwnerName, rep)
+}
+
+// trainTime is the simulated time of training the round of m on this
+// owner's shard and device.
+func (o *dataOwner) trainTime(m *GlobalModel) time.Duration {
+	_, _, n := o.shard(o.idx, m.Round)
+	epochs := int(m.Epochs)
+	if epochs == 0 {
+		epochs = o.fed.Train.Epochs
+	}
+	return o.dev.Train(o.fed.Model.FLOPs(), n, epochs)
 }
 
 // fail reports a failed round to the model owner.

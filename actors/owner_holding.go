@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/fedactor/fedactor/actors/sim"
 )
 
 // A data owner that holds shares, in Holding schemes (crypto.Holding: ss,
@@ -41,6 +43,7 @@ func (o *dataOwner) holdShare(m *ProtectedUpdate) error {
 		return reject(ReasonDuplicate, "duplicate share from %s for round %d", m.Sender, m.Round)
 	}
 	byRound[m.Sender] = m.Payload
+	o.sharesIn[m.Round] = max(o.sharesIn[m.Round], o.arrival(m, len(o.fed.Owners)))
 	return nil
 }
 
@@ -67,7 +70,9 @@ func (o *dataOwner) combine(ctx actor.Context, m *CombineRequest) error {
 			return reject(ReasonDuplicate, "combine request names %s twice", c)
 		}
 	}
-	p := &Partial{Round: m.Round, Holder: o.self.Name, Contributors: m.Contributors}
+	o.wait(max(o.arrival(m, 1), o.sharesIn[m.Round]))
+	span := o.work("combine", time.Duration(len(m.Contributors)-1)*o.step(sim.OpCombine, 0))
+	p := &Partial{Round: m.Round, Holder: o.self.Name, Contributors: m.Contributors, Spans: []*Span{span}}
 	start := time.Now()
 	var acc []byte
 	var err error
@@ -85,6 +90,7 @@ func (o *dataOwner) combine(ctx actor.Context, m *CombineRequest) error {
 	for r := range o.shares {
 		if r <= m.Round {
 			delete(o.shares, r)
+			delete(o.sharesIn, r)
 		}
 	}
 	p.CombineSeconds = time.Since(start).Seconds()

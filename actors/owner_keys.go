@@ -6,6 +6,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 )
 
@@ -42,14 +43,17 @@ func (o *dataOwner) startKeys(ctx actor.Context, round int32) error {
 	if err != nil {
 		return fmt.Errorf("key shares: %w", err)
 	}
+	o.spans = append(o.spans, o.work("key shares", o.step(sim.OpKeyShare, len(o.fed.Owners))))
 	k.round, k.peers, k.collective, k.complete = round, map[string]bool{}, false, false
+	var out []outgoing
 	for _, msg := range msgs {
 		to, err := o.partyName(msg.To)
 		if err != nil {
 			return err
 		}
-		o.send(ctx, to, &KeyShare{Sender: o.self.Name, Payload: msg.Payload, Round: round})
+		out = append(out, outgoing{to, &KeyShare{Sender: o.self.Name, Payload: msg.Payload, Round: round}})
 	}
+	o.sendAll(ctx, out)
 	for _, m := range o.early.take() {
 		var err error
 		switch e := m.(type) {
@@ -85,6 +89,7 @@ func (o *dataOwner) keyShare(ctx actor.Context, m *KeyShare) error {
 	if err != nil {
 		return o.keysFailed(ctx, fmt.Errorf("key share from %s: %w", m.Sender, err))
 	}
+	o.wait(o.arrival(m, len(o.fed.Owners)))
 	k.peers[m.Sender] = true
 	o.keysIn(ctx, complete)
 	return nil
@@ -107,6 +112,7 @@ func (o *dataOwner) collectiveKey(ctx actor.Context, m *CollectiveKey) error {
 	if err != nil {
 		return o.keysFailed(ctx, fmt.Errorf("collective key: %w", err))
 	}
+	o.wait(o.arrival(m, 1))
 	k.collective = true
 	o.keysIn(ctx, complete)
 	return nil

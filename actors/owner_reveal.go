@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 )
 
@@ -35,11 +36,13 @@ func (o *dataOwner) revealShare(ctx actor.Context, m *RevealRequest) error {
 	if err != nil {
 		return err
 	}
+	o.wait(o.arrival(m, 1))
 	start := time.Now()
 	share, err := rs.RevealShare(m.Aggregate, contributors, active)
 	if err != nil {
 		return fmt.Errorf("reveal share: %w", err)
 	}
+	o.work("reveal share", o.step(sim.OpRevealShare, len(active)))
 	o.send(ctx, SecureWorkerName, &RevealShare{Round: m.Round, Sender: o.self.Name, Payload: share,
 		Seconds: time.Since(start).Seconds(), Attempt: m.Attempt})
 	return nil

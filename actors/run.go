@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/fedactor/fedactor/actors/sim"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -35,6 +36,7 @@ type Local struct {
 	system *actor.ActorSystem
 	pids   map[string]*actor.PID
 	node   *Node
+	clock  *sim.Clock // the virtual clock of a run in simulated time
 }
 
 // Lookup returns the actor of the party called name, or nil.
@@ -49,9 +51,12 @@ func (l *Local) Lookup(name string) *actor.PID {
 // dropped.
 func (l *Local) Send(to string, msg proto.Message) {
 	l.mu.Lock()
-	system, pid := l.system, l.pids[to]
+	system, pid, clock := l.system, l.pids[to], l.clock
 	l.mu.Unlock()
 	if system != nil && pid != nil {
+		if clock != nil {
+			clock.Sent()
+		}
 		system.Root.Send(pid, msg)
 	}
 }
@@ -72,14 +77,25 @@ func (l *Local) Run(ctx context.Context, fed Federation) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var clock *sim.Clock
+	if !fed.WallClock {
+		clock = sim.NewClock(func(payload any) {
+			t := payload.(timeout)
+			system.Root.Send(t.to, t.msg)
+		}, nil)
+		node.env.clock = clock
+	}
 	l.mu.Lock()
-	l.node = node
+	l.node, l.clock = node, clock
 	l.mu.Unlock()
 	defer l.stopAll(node)
 	for _, name := range node.Parties() {
 		props, err := node.Props(name)
 		if err != nil {
 			return nil, err
+		}
+		if clock != nil {
+			props = props.Configure(actor.WithReceiverMiddleware(handled(clock)))
 		}
 		pid, err := system.Root.SpawnNamed(props, name)
 		if err != nil {
@@ -126,3 +142,26 @@ func discardIfNil(l *slog.Logger) *slog.Logger {
 	}
 	return l
 }
+
+// handled is the middleware that tells the virtual clock when a party has
+// handled a message that counted as in flight: every protobuf message and
+// every timer.
+func handled(clock *sim.Clock) actor.ReceiverMiddleware {
+	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(c actor.ReceiverContext, env *actor.MessageEnvelope) {
+			switch env.Message.(type) {
+			case proto.Message, deadline:
+				defer clock.Done()
+			}
+			next(c, env)
+		}
+	}
+}
+
+// deadline is a timer message a party sends itself.
+type deadline interface{ deadline() }
+
+func (*phaseDeadline) deadline() {}
+func (*groupDeadline) deadline() {}
+func (*setupDeadline) deadline() {}
+func (*roundDeadline) deadline() {}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/scheduler"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 )
 
@@ -26,8 +26,7 @@ import (
 type secureWorker struct {
 	party
 	behavior actor.Behavior
-	timers   *scheduler.TimerScheduler
-	cancel   scheduler.CancelFunc
+	cancel   func()
 	combiner crypto.Combiner
 	keys     *workerKeys   // the key exchange, in KeyGen schemes
 	reveal   *workerReveal // reveal shares, in RevealSharing schemes
@@ -35,12 +34,15 @@ type secureWorker struct {
 	rejected rejectLog
 	early    early // messages of the next round, before its RoundStart
 
-	// The current round.
-	started  time.Time
+	// The current round: when its RoundStart came (wall) and was sent
+	// (simulated), its deadline, its collection, its aggregate once
+	// collecting closed, and its steps in simulated time.
+	started  instant
 	deadline time.Duration
 	col      collection // flat: the owners' updates; tree: the groups' contributors
 	groupIn  map[string]float64
-	partial  *Partial // the round's aggregate, once collecting closed
+	partial  *Partial
+	spans    []*Span
 }
 
 // phaseDeadline ends the wait of a phase of a round (attempt: the reveal
@@ -52,7 +54,7 @@ type phaseDeadline struct {
 }
 
 func newSecureWorker(e *env) *secureWorker {
-	w := &secureWorker{party: party{e, SecureWorkerName}, groups: e.fed.Groups(), rejected: rejectLog{party: SecureWorkerName}}
+	w := &secureWorker{party: party{env: e, name: SecureWorkerName, dev: e.fed.Server}, groups: e.fed.Groups(), rejected: rejectLog{party: SecureWorkerName}}
 	if kg, ok := e.fed.Scheme.(crypto.KeyGen); ok {
 		w.keys = &workerKeys{everyRound: kg.KeysEveryRound()}
 	}
@@ -96,6 +98,7 @@ func (w *secureWorker) collecting(ctx actor.Context) {
 		w.refuse(ctx, w.groupAggregate(ctx, m))
 	case *phaseDeadline:
 		if w.current(m, "collecting") {
+			w.timedOut()
 			w.closeCollecting(ctx)
 		}
 	default:
@@ -109,7 +112,7 @@ func (w *secureWorker) anyPhase(ctx actor.Context) {
 	var err error
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		w.timers = scheduler.NewTimerScheduler(ctx)
+		w.start(ctx)
 	case *Setup:
 		err = reject(ReasonDuplicate, "duplicate set-up")
 	case *RoundStart:
@@ -144,6 +147,7 @@ func (w *secureWorker) refuse(ctx actor.Context, err error) {
 }
 
 func (w *secureWorker) setup(ctx actor.Context, m *Setup) error {
+	w.wait(w.arrival(m, 1))
 	var err error
 	if w.combiner, err = w.fed.Scheme.NewCombiner(m.Payload); err != nil {
 		return w.ready(ctx, fmt.Errorf("set-up: %w", err))
@@ -172,9 +176,10 @@ func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
 		return err
 	}
 	w.stopTimer()
-	w.started, w.deadline = time.Now(), time.Duration(m.DeadlineMs)*time.Millisecond
-	w.col.start(m.Round, slices.Clone(m.Owners))
-	w.groupIn, w.partial = map[string]float64{}, nil
+	w.wait(w.arrival(m, 1))
+	w.started, w.deadline = instant{time.Now(), w.sentAt(m)}, time.Duration(m.DeadlineMs)*time.Millisecond
+	w.col.start(m.Round, slices.Clone(m.Owners), w.due(m, w.collectFor()))
+	w.groupIn, w.partial, w.spans = map[string]float64{}, nil, nil
 	if w.keys != nil && w.keys.everyRound {
 		w.startKeys(ctx)
 	} else {
@@ -191,14 +196,20 @@ func (w *secureWorker) startRound(ctx actor.Context, m *RoundStart) error {
 // longer).
 func (w *secureWorker) collect(ctx actor.Context) {
 	w.behavior.Become(w.collecting)
-	wait := w.deadline
-	if w.groups != nil {
-		wait += w.fed.grace()
-	}
-	w.after(ctx, wait-time.Since(w.started), "collecting")
+	w.phaseTimer(ctx, w.collectFor()-time.Since(w.started.wall), w.col.due, "collecting")
 	if w.complete() {
 		w.closeCollecting(ctx)
 	}
+}
+
+// collectFor is how long after the round's start collecting may last:
+// the deadline and, at the root of a tree, a grace period for the hop
+// from the group workers.
+func (w *secureWorker) collectFor() time.Duration {
+	if w.groups != nil {
+		return w.deadline + w.fed.grace()
+	}
+	return w.deadline
 }
 
 // complete reports whether every owner the round waits for is in (at the
@@ -225,7 +236,12 @@ func (w *secureWorker) update(ctx actor.Context, m *ProtectedUpdate) error {
 	if err := w.checkUpdate(m); err != nil {
 		return err
 	}
-	if err := w.col.add(w.combiner, m.Payload, m.Sender); err != nil {
+	arrival := w.arrival(m, len(w.col.expected))
+	if w.col.late(arrival) {
+		return reject(ReasonLate, "update from %s arrived at %v, after the round's deadline (simulated)", m.Sender, arrival)
+	}
+	w.spans = append(w.spans, w.upload(m, m.Sender, arrival))
+	if err := w.col.add(w.combiner, m.Payload, arrival, m.Sender); err != nil {
 		return fmt.Errorf("update from %s: %w", m.Sender, err)
 	}
 	if w.complete() {
@@ -287,8 +303,13 @@ func (w *secureWorker) groupAggregate(ctx actor.Context, m *Partial) error {
 	if err := w.checkGroupAggregate(m); err != nil {
 		return err
 	}
+	arrival := w.arrival(m, len(w.groups))
+	if w.col.late(arrival) {
+		return reject(ReasonLate, "group aggregate from %s arrived at %v, after the round's deadline (simulated)", m.Holder, arrival)
+	}
+	w.spans = append(append(w.spans, m.Spans...), w.upload(m, m.Holder, arrival))
 	if len(m.Contributors) > 0 {
-		if err := w.col.add(w.combiner, m.Payload, m.Contributors...); err != nil {
+		if err := w.col.add(w.combiner, m.Payload, arrival, m.Contributors...); err != nil {
 			return fmt.Errorf("group aggregate from %s: %w", m.Holder, err)
 		}
 	}
@@ -312,6 +333,9 @@ func (w *secureWorker) groupAnswered(n string) bool {
 func (w *secureWorker) closeCollecting(ctx actor.Context) {
 	w.stopTimer()
 	w.behavior.Become(w.idle)
+	start, end := w.col.folded(w.step(sim.OpCombine, 0))
+	w.wait(end)
+	w.spans = append(w.spans, &Span{Party: w.name, Step: "combine", StartNs: int64(start), EndNs: int64(end)})
 	w.partial = w.col.close(SecureWorkerName)
 	for i := range w.groups {
 		if n := GroupWorkerName(i); !w.groupAnswered(n) {
@@ -324,9 +348,11 @@ func (w *secureWorker) closeCollecting(ctx actor.Context) {
 		w.forward(ctx)
 		return
 	}
+	var holders []string
 	for _, o := range w.fed.holdingOwners() {
-		w.send(ctx, o.Name, &CombineRequest{Round: p.Round, Contributors: p.Contributors})
+		holders = append(holders, o.Name)
 	}
+	w.broadcast(ctx, holders, &CombineRequest{Round: p.Round, Contributors: p.Contributors})
 	if w.reveal != nil {
 		w.askRevealShares(ctx)
 		return
@@ -345,7 +371,7 @@ func (w *secureWorker) forward(ctx actor.Context) {
 	if w.groups != nil {
 		p.GroupCombineSeconds = w.groupIn
 	}
-	p.Rejected = w.rejected.take()
+	p.Rejected, p.Spans = w.rejected.take(), w.spans
 	w.send(ctx, ModelOwnerName, p)
 }
 
@@ -379,14 +405,15 @@ func (w *secureWorker) keepsForNextRound(ctx actor.Context) bool {
 	return true
 }
 
-// after has the current phase end in d (at once if d <= 0).
-func (w *secureWorker) after(ctx actor.Context, d time.Duration, phase string) {
+// phaseTimer has the current phase end after wall of wall time, or at
+// simulated instant due.
+func (w *secureWorker) phaseTimer(ctx actor.Context, wall, due time.Duration, phase string) {
 	var attempt int32
 	if w.reveal != nil {
 		attempt = w.reveal.attempt
 	}
 	w.stopTimer()
-	w.cancel = w.timers.SendOnce(max(d, 0), ctx.Self(), &phaseDeadline{round: w.col.round, phase: phase, attempt: attempt})
+	w.cancel = w.timer(ctx, wall, due, &phaseDeadline{round: w.col.round, phase: phase, attempt: attempt})
 }
 
 // current reports whether d is the deadline of the phase under way.

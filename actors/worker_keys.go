@@ -3,9 +3,11 @@ package actors
 import (
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 )
 
@@ -23,6 +25,10 @@ type workerKeys struct {
 	acc        []byte
 	from       map[string]bool // owners whose key share is in acc
 	done       bool            // the set-up exchange is over
+	// due is the simulated instant after which a round's key share is
+	// late (0: no such deadline), in the simulated arrivals of the shares.
+	due time.Duration
+	in  []time.Duration
 }
 
 // startKeys opens a key exchange: at set-up (round 0) until every owner's
@@ -30,10 +36,14 @@ type workerKeys struct {
 // passes.
 func (w *secureWorker) startKeys(ctx actor.Context) error {
 	k := w.keys
-	k.acc, k.from = nil, map[string]bool{}
+	k.acc, k.from, k.due, k.in = nil, map[string]bool{}, 0, nil
 	w.behavior.Become(w.keying)
 	if k.everyRound {
-		w.after(ctx, min(w.fed.grace(), w.deadline), "keying")
+		wait := min(w.fed.grace(), w.deadline)
+		if w.simulated() {
+			k.due = w.started.sim + wait
+		}
+		w.phaseTimer(ctx, wait, k.due, "keying")
 	}
 	return nil
 }
@@ -51,6 +61,7 @@ func (w *secureWorker) keying(ctx actor.Context) {
 		}
 	case *phaseDeadline:
 		if w.current(m, "keying") {
+			w.timedOut()
 			w.closeKeys(ctx)
 		}
 	default:
@@ -83,15 +94,20 @@ func (w *secureWorker) keyShare(ctx actor.Context, m *KeyShare) error {
 		return err
 	}
 	k := w.keys
+	want := len(w.fed.Owners)
+	if k.everyRound {
+		want = len(w.col.expected)
+	}
+	arrival := w.arrival(m, want)
+	if k.due > 0 && arrival > k.due {
+		return reject(ReasonLate, "key share from %s arrived at %v, after the key step's deadline (simulated)", m.Sender, arrival)
+	}
 	acc, err := fold(w.combiner, k.acc, m.Payload)
 	if err != nil {
 		return err
 	}
 	k.acc, k.from[m.Sender] = acc, true
-	want := len(w.fed.Owners)
-	if k.everyRound {
-		want = len(w.col.expected)
-	}
+	k.in = append(k.in, arrival)
 	if len(k.from) == want {
 		w.closeKeys(ctx)
 	}
@@ -112,6 +128,9 @@ func (w *secureWorker) outOfKeying(m *KeyShare) error {
 func (w *secureWorker) closeKeys(ctx actor.Context) {
 	w.stopTimer()
 	k := w.keys
+	if len(k.in) > 0 {
+		w.wait(slices.Max(k.in)) // the last share in (a deadline already moved the clock)
+	}
 	var keyed []string
 	for _, o := range w.fed.Owners {
 		if k.from[o.Name] {
@@ -122,6 +141,7 @@ func (w *secureWorker) closeKeys(ctx actor.Context) {
 	err := errors.New("no data owner sent a key share")
 	if len(keyed) > 0 {
 		ck, err = w.combiner.(crypto.KeyCombiner).CollectiveKey(k.acc)
+		w.spans = append(w.spans, w.work("collective key", w.step(sim.OpCollectiveKey, len(keyed))))
 	}
 	k.acc, k.from = nil, nil
 	round := w.col.round
@@ -129,9 +149,7 @@ func (w *secureWorker) closeKeys(ctx actor.Context) {
 		w.behavior.Become(w.idle)
 		if err == nil {
 			k.done = true
-			for _, n := range keyed {
-				w.send(ctx, n, &CollectiveKey{Payload: ck})
-			}
+			w.broadcast(ctx, keyed, &CollectiveKey{Payload: ck})
 		}
 		_ = w.ready(ctx, err)
 		return
@@ -143,8 +161,6 @@ func (w *secureWorker) closeKeys(ctx actor.Context) {
 		return
 	}
 	w.col.keyed = keyed
-	for _, n := range keyed {
-		w.send(ctx, n, &CollectiveKey{Payload: ck, Round: round})
-	}
+	w.broadcast(ctx, keyed, &CollectiveKey{Payload: ck, Round: round})
 	w.collect(ctx)
 }

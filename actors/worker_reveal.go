@@ -2,11 +2,13 @@ package actors
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 )
 
@@ -30,6 +32,10 @@ type workerReveal struct {
 	asked      []string
 	acc        []byte
 	from       map[string]bool
+	// due is the simulated instant after which a share of this attempt is
+	// late (0: the wall clock decides); in holds each share's arrival.
+	due time.Duration
+	in  map[string]time.Duration
 }
 
 // askRevealShares starts the reveal step of the aggregate just collected:
@@ -61,16 +67,17 @@ func (w *secureWorker) ask(ctx actor.Context) {
 		r.asked = r.asked[:r.threshold]
 	}
 	r.attempt++
-	r.acc, r.from = nil, map[string]bool{}
+	r.acc, r.from, r.in, r.due = nil, map[string]bool{}, map[string]time.Duration{}, 0
 	active := slices.Clone(r.asked)
 	slices.SortFunc(active, func(a, b string) int { return w.fed.ownerIndex(a) - w.fed.ownerIndex(b) })
 	req := &RevealRequest{Round: w.col.round, Aggregate: w.partial.Payload, Attempt: r.attempt,
 		Active: active, Contributors: w.partial.Contributors}
 	w.behavior.Become(w.revealing)
-	for _, n := range r.asked {
-		w.send(ctx, n, req)
+	w.broadcast(ctx, r.asked, req)
+	if w.simulated() {
+		r.due = w.now + w.fed.revealDeadline()
 	}
-	w.after(ctx, w.fed.revealDeadline(), "revealing")
+	w.phaseTimer(ctx, w.fed.revealDeadline(), r.due, "revealing")
 }
 
 // revealing takes the asked owners' reveal shares.
@@ -80,7 +87,7 @@ func (w *secureWorker) revealing(ctx actor.Context) {
 		w.refuse(ctx, w.revealShare(ctx, m))
 	case *phaseDeadline:
 		if w.current(m, "revealing") {
-			w.closeReveal(ctx)
+			w.closeReveal(ctx, true)
 		}
 	default:
 		w.anyPhase(ctx)
@@ -117,15 +124,22 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 		return err
 	}
 	r := w.reveal
+	arrival := w.arrival(m, len(r.asked))
+	if r.due > 0 && arrival > r.due {
+		return reject(ReasonLate, "reveal share from %s arrived at %v, after the request's deadline (simulated)", m.Sender, arrival)
+	}
 	start := time.Now()
 	acc, err := fold(w.combiner, r.acc, m.Payload)
 	w.col.combine += time.Since(start)
 	if err != nil {
 		return fmt.Errorf("reveal share from %s: %w", m.Sender, err)
 	}
-	r.acc, r.from[m.Sender] = acc, true
-	if len(r.from) == len(r.asked) || (!r.fixed && len(r.from) >= r.threshold) {
-		w.closeReveal(ctx)
+	r.acc, r.from[m.Sender], r.in[m.Sender] = acc, true, arrival
+	// On the wall clock any threshold answers close the step at once; in
+	// simulated time the first threshold to arrive do, which only every
+	// answer tells.
+	if len(r.from) == len(r.asked) || (!w.simulated() && !r.fixed && len(r.from) >= r.threshold) {
+		w.closeReveal(ctx, false)
 	}
 	return nil
 }
@@ -140,13 +154,24 @@ func (w *secureWorker) outOfRevealing(m *RevealShare) error {
 
 // closeReveal forwards the aggregate once enough reveal shares are in;
 // otherwise, with a fixed quorum, it asks again without the owners that
-// did not answer.
-func (w *secureWorker) closeReveal(ctx actor.Context) {
+// did not answer. The step ends, in simulated time, when the shares it
+// needs have arrived and been folded, or at its deadline (timedOut).
+func (w *secureWorker) closeReveal(ctx actor.Context, timedOut bool) {
 	r := w.reveal
 	if len(r.from) >= r.threshold && (!r.fixed || len(r.from) == len(r.asked)) {
+		in := slices.Sorted(maps.Values(r.in))
+		if !r.fixed {
+			in = in[:r.threshold] // the first threshold to arrive reveal
+		}
+		start, end := folding(in, w.step(sim.OpCombine, 0))
+		w.wait(end)
+		w.spans = append(w.spans, &Span{Party: w.name, Step: "reveal shares", StartNs: int64(start), EndNs: int64(end)})
 		w.partial.RevealShare = r.acc
 		w.forward(ctx)
 		return
+	}
+	if timedOut {
+		w.timedOut()
 	}
 	var silent []string
 	for _, n := range r.asked {

@@ -96,7 +96,7 @@ func newLifeOwners(b *testing.B, s Scheme, n int) *life {
 		b.Fatal(err)
 	}
 	if isKeyGen(s) {
-		if _, err := keyExchange(l.sw, l.owners); err != nil {
+		if _, err := keyExchange(l.sw, l.owners, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -241,7 +241,7 @@ func TestDropouts(t *testing.T) {
 // must be secagg) and returns each owner's masked update.
 func secAggRound(t *testing.T, l *life, ups [][]float64, ws []float64) [][]byte {
 	t.Helper()
-	if _, err := keyExchange(l.sw, l.owners); err != nil {
+	if _, err := keyExchange(l.sw, l.owners, nil); err != nil {
 		t.Fatal(err)
 	}
 	var out [][]byte
@@ -526,7 +526,7 @@ func TestMaxNorm(t *testing.T) {
 		cfg.MaxNorm = bound
 		l := newLife(t, name, cfg)
 		if keysEveryRound(l.s) {
-			if _, err := keyExchange(l.sw, l.owners); err != nil { // a new round
+			if _, err := keyExchange(l.sw, l.owners, nil); err != nil { // a new round
 				t.Fatal(err)
 			}
 		}

@@ -21,6 +21,10 @@ type Stats struct {
 	// Reveal is the secure worker's combining of reveal shares plus the
 	// model owner's Reveal.
 	Reveal time.Duration
+	// KeyShare is the mean time of one data owner's KeyShares, and
+	// CollectiveKey the secure worker's folding of the key shares and
+	// CollectiveKey, in KeyGen schemes.
+	KeyShare, CollectiveKey time.Duration
 	// BytesPerOwner is the mean number of payload bytes one contributing
 	// data owner sends per round (protected update, reveal share and, with
 	// KeysEveryRound, the round's key messages), excluding messages to
@@ -93,7 +97,7 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 		return nil, 0, st, fmt.Errorf("crypto: run %s: secure worker: %w", s.Name(), err)
 	}
 	if kg, ok := s.(KeyGen); ok {
-		sent, err := keyExchange(sw, owners)
+		sent, err := keyExchange(sw, owners, &st)
 		if err != nil {
 			return nil, 0, st, fmt.Errorf("crypto: run %s: keys: %w", s.Name(), err)
 		}
@@ -225,8 +229,9 @@ func RunDropouts(s Scheme, updates [][]float64, weights []float64, d Dropouts, r
 // keyExchange runs a KeyGen exchange among owners: key shares to the
 // secure worker, peer shares to their addressees, the collective key back
 // to every owner, after which each must be complete. It returns the bytes
-// the owners sent.
-func keyExchange(sw Combiner, owners []Protector) (sent int, err error) {
+// the owners sent, and records the steps' times in st if it is not nil.
+func keyExchange(sw Combiner, owners []Protector, st *Stats) (sent int, err error) {
+	var keyShares, collective time.Duration
 	var keyAcc []byte
 	type peerMsg struct {
 		from Party
@@ -234,14 +239,19 @@ func keyExchange(sw Combiner, owners []Protector) (sent int, err error) {
 	}
 	var peers []peerMsg
 	for i, o := range owners {
+		t := time.Now()
 		msgs, err := o.(KeyExchanger).KeyShares()
+		keyShares += time.Since(t)
 		if err != nil {
 			return 0, fmt.Errorf("owner %d: %w", i, err)
 		}
 		for _, m := range msgs {
 			sent += len(m.Payload)
 			if m.To == SecureWorker {
-				if keyAcc, err = fold(sw, keyAcc, m.Payload); err != nil {
+				t := time.Now()
+				keyAcc, err = fold(sw, keyAcc, m.Payload)
+				collective += time.Since(t)
+				if err != nil {
 					return 0, fmt.Errorf("key shares: %w", err)
 				}
 				continue
@@ -258,9 +268,14 @@ func keyExchange(sw Combiner, owners []Protector) (sent int, err error) {
 			return 0, fmt.Errorf("owner %d: %w", p.m.To, err)
 		}
 	}
+	t := time.Now()
 	ck, err := sw.(KeyCombiner).CollectiveKey(keyAcc)
+	collective += time.Since(t)
 	if err != nil {
 		return 0, err
+	}
+	if st != nil {
+		st.KeyShare, st.CollectiveKey = keyShares/time.Duration(len(owners)), collective
 	}
 	for i, o := range owners {
 		complete, err := o.(KeyExchanger).ReceiveKey(SecureWorker, ck)

@@ -171,3 +171,23 @@ func TestBackend(t *testing.T) {
 		t.Errorf("Backend() = %q", b)
 	}
 }
+
+// TestFLOPs checks the forward FLOPs of the built-in models against their
+// layers counted by hand.
+func TestFLOPs(t *testing.T) {
+	cases := map[string]float64{
+		// conv 26x26x32 from 1x3x3, conv 11x11x56 from 32x3x3, dense 1400->10
+		CNN:    2 * (26*26*32*9 + 11*11*56*32*9 + 1400*10),
+		MLP:    2 * (784*200 + 200*200 + 200*10),
+		LogReg: 2 * 784 * 10,
+	}
+	for name, want := range cases {
+		m, err := New(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.FLOPs(); got != want {
+			t.Errorf("%s: %g FLOPs, want %g", name, got, want)
+		}
+	}
+}

@@ -54,8 +54,15 @@ func main() {
 	flag.IntVar(&o.reps, "reps", 5, "repetitions per configuration")
 	flag.IntVar(&o.length, "len", 30514, "update length")
 	flag.StringVar(&o.out, "out", "results/crypto", "output directory")
+	calibration := flag.String("calibrate", "", "instead, measure every scheme's steps at 2 and 10 owners and write simulated time's cost table to `file` (actors/sim/costs.json is the one shipped)")
 	flag.Parse()
 	o.schemes, o.params = cli.List(*schemes), strings.Split(*params, ",")
+	if *calibration != "" {
+		if _, err := calibrate(o, *calibration, log.Printf); err != nil {
+			log.Fatalf("crypto: %v", err)
+		}
+		return
+	}
 	if _, err := run(o, log.Printf); err != nil {
 		log.Fatalf("crypto: %v", err)
 	}
@@ -126,7 +133,7 @@ var columns = []sweep.Column[row]{
 
 // measure runs s reps times and returns one row per operation.
 func measure(s crypto.Scheme, owners, length, reps int, preset string) ([]row, error) {
-	ops := []string{"setup", "protect", "combine", "reveal_share", "reveal"}
+	ops := []string{"setup", "protect", "combine", "reveal_share", "reveal", "key_share", "collective_key"}
 	times := make([][]float64, len(ops))
 	var bytes, maxErr, src = 0, 0.0, mrand.New(mrand.NewPCG(1, 2))
 	for rep := 0; rep < reps; rep++ {
@@ -144,7 +151,7 @@ func measure(s crypto.Scheme, owners, length, reps int, preset string) ([]row, e
 		if err != nil {
 			return nil, err
 		}
-		for i, d := range []time.Duration{st.Setup, st.Protect, st.Combine, st.RevealShare, st.Reveal} {
+		for i, d := range []time.Duration{st.Setup, st.Protect, st.Combine, st.RevealShare, st.Reveal, st.KeyShare, st.CollectiveKey} {
 			times[i] = append(times[i], float64(d.Nanoseconds())/1e6)
 		}
 		bytes, maxErr = st.BytesPerOwner, math.Max(maxErr, math.Abs(w-want[length]))
@@ -154,11 +161,15 @@ func measure(s crypto.Scheme, owners, length, reps int, preset string) ([]row, e
 	}
 	var rows []row
 	_, revealSharing := s.(crypto.RevealSharing)
+	_, keyGen := s.(crypto.KeyGen)
 	for i, op := range ops {
-		if slices.Sort(times[i]); op != "reveal_share" || revealSharing {
-			rows = append(rows, row{Scheme: s.Name(), Params: preset, Op: op, Owners: owners, Bytes: bytes,
-				MedianMs: times[i][len(times[i])/2], MinMs: times[i][0], MaxAbsError: maxErr})
+		takes := map[string]bool{"reveal_share": revealSharing, "key_share": keyGen, "collective_key": keyGen}
+		if taken, ok := takes[op]; ok && !taken {
+			continue // a step the scheme does not have
 		}
+		slices.Sort(times[i])
+		rows = append(rows, row{Scheme: s.Name(), Params: preset, Op: op, Owners: owners, Bytes: bytes,
+			MedianMs: times[i][len(times[i])/2], MinMs: times[i][0], MaxAbsError: maxErr})
 	}
 	return rows, nil
 }
