@@ -40,7 +40,7 @@ type dataOwner struct {
 	holder    crypto.Combiner // a share holder's, in Holding schemes
 	shares    map[int32]map[string][]byte
 	sharesIn  map[int32]time.Duration // the simulated arrival of a round's last share
-	early     early // key messages for an exchange not yet started
+	early     early                   // key messages for an exchange not yet started
 
 	round    int32        // the latest round
 	silent   Dropout      // whether and when this owner drops out of round
