@@ -83,7 +83,7 @@ func TestPowerLawSizes(t *testing.T) {
 // W_k, b_k entries ~ N(u_k, 1); v_k entries ~ N(B_k, 1); x ~ N(v_k, Σ)
 // with Σ_jj = j^-1.2. Tolerances are about five standard errors.
 func TestSyntheticFedProxMoments(t *testing.T) {
-	const alpha, beta, devices = 2.0, 0.5, 3000
+	const alpha, beta, devices = 2.0, 0.5, 1500
 	rng := rand.New(rand.NewPCG(11, 3))
 	var us, bs, wdev, vdev []float64
 	for range devices {
@@ -114,7 +114,7 @@ func TestSyntheticFedProxMoments(t *testing.T) {
 	// Inputs of one device: mean v_k, variance j^-1.2 per feature.
 	p := newFedproxDevice(0.3, -0.7, rng)
 	s := &Set{Rows: 1, Cols: SyntheticFeatures}
-	const n = 20000
+	const n = 8000
 	for range n {
 		s.Labels = append(s.Labels, uint8(p.draw(s, rng)))
 	}

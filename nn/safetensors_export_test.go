@@ -27,7 +27,7 @@ var exportModels = []struct {
 	{CNN, 6000},
 	{MLP, 6000},
 	{LogReg, 6000},
-	{McMahanCNN, 600},
+	{McMahanCNN, 1200},
 }
 
 // TestExportMNIST trains each model of exportModels for one epoch on the
