@@ -78,25 +78,7 @@ func TestGradientCNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := randomSource(rng, 2, 784, 10)
-	idx := []int{0, 1}
-	_, grad, err := lossGrad(m, src, idx, 9)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var coords []int
-	for l, off := range m.a.offs {
-		n := m.a.counts[l]
-		for range min(n, 25) {
-			coords = append(coords, off+rng.IntN(n))
-		}
-		if n > 0 {
-			coords = append(coords, off+n-1) // a bias
-		}
-	}
-	if err := checkGrad(m, src, idx, 9, grad, coords, gradSteps, gradAtol, gradRtol); err != nil {
-		t.Error(err)
-	}
+	checkSampledGrad(t, m, rng, 25)
 }
 
 // TestGradientMcMahanCNN checks McMahan et al.'s CNN, whose convolutions
@@ -112,7 +94,15 @@ func TestGradientMcMahanCNN(t *testing.T) {
 			m.w[j] = 0.05 * float32(rng.NormFloat64())
 		}
 	}
-	src := randomSource(rng, 2, 784, 10)
+	checkSampledGrad(t, m, rng, 6)
+}
+
+// checkSampledGrad checks m's gradient on two random MNIST-sized examples
+// (dropout mask seed 9) against finite differences at up to perLayer
+// random coordinates of every layer and its last (bias) parameter.
+func checkSampledGrad(t *testing.T, m *Model, rng *rand.Rand, perLayer int) {
+	t.Helper()
+	src := randomSource(rng, 2, m.InputSize(), m.Classes())
 	idx := []int{0, 1}
 	_, grad, err := lossGrad(m, src, idx, 9)
 	if err != nil {
@@ -121,7 +111,7 @@ func TestGradientMcMahanCNN(t *testing.T) {
 	var coords []int
 	for l, off := range m.a.offs {
 		n := m.a.counts[l]
-		for range min(n, 6) {
+		for range min(n, perLayer) {
 			coords = append(coords, off+rng.IntN(n))
 		}
 		if n > 0 {
