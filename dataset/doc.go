@@ -1,12 +1,15 @@
-// Package dataset loads the image classification datasets fedactor trains
-// on, MNIST and Fashion-MNIST, and splits training sets among data owners.
+// Package dataset loads the classification datasets fedactor trains on
+// (MNIST, Fashion-MNIST, CIFAR-10, FEMNIST) or generates them
+// (Synthetic(α, β)), and splits training sets among data owners.
 //
 // # Sets
 //
-// A Set holds images compactly, one byte per pixel, and hands examples to
-// a model through Read, which scales pixels to [0, 1] as float32. Set and
-// View (a subset selected by an index list, without copying pixels)
-// satisfy the example-source interface of package nn:
+// A Set holds images compactly, one byte per pixel and one or more
+// channel planes (CIFAR-10 has three), or, for the Synthetic(α, β) data,
+// float32 features; it knows its class count (10, or 62 for FEMNIST). It
+// hands examples to a model through Read, which scales pixels to [0, 1]
+// as float32. Set and View (a subset selected by an index list, without
+// copying pixels) satisfy the example-source interface of package nn:
 //
 //	Len() int
 //	InputSize() int
@@ -23,9 +26,9 @@
 //
 // # Where files come from
 //
-// Load takes a dataset name, "mnist" or "fashion", and returns its
-// training set (60,000 examples) and test set (10,000). Each dataset has a
-// directory name and four standard files:
+// Load takes a dataset name (Names) and returns its training and test
+// sets. MNIST and Fashion-MNIST ("mnist", "fashion": 60,000 and 10,000
+// examples) each have a directory name and four standard files:
 //
 //	mnist/ or fashion-mnist/
 //	    train-images-idx3-ubyte.gz
@@ -54,11 +57,30 @@
 // verified files. Concurrent loaders may race to download a file; the
 // last rename wins and every copy is identical.
 //
+// CIFAR-10 ("cifar10", the binary version: 50,000 and 10,000 3×32×32
+// images) is read from the six batch files of cifar-10-batches-bin/
+// (data_batch_1.bin to data_batch_5.bin, test_batch.bin) in Options.Dir or
+// the cache, each checked against its SHA-256 digest. If any is missing,
+// the official archive cifar-10-binary.tar.gz is taken from Options.Dir,
+// the cache or a download into the cache, checked, and its batch files
+// unpacked into the cache.
+//
+// FEMNIST ("femnist") is read from LEAF's JSON files (see ReadFEMNIST)
+// under femnist/train/ and femnist/test/ in Options.Dir or the cache; it
+// has no canonical download or digest. Its writers are its natural
+// partition (Data.Natural).
+//
+// "synthetic" (with options, e.g. "synthetic:alpha=0.5,beta=0.5"; see
+// ParseSynthetic) is generated from a seed, not loaded: the Synthetic(α,
+// β) data of Li et al. 2020 with its 30 devices as the natural partition.
+//
 // # Partitions
 //
 // A Partitioner maps the labels of a training set and a seeded random
 // source to one index list per data owner: Full, IID, Shards, Dirichlet
-// and Quantity, or by name through NewPartitioner. Index lists are sorted;
+// and Quantity, or by name through NewPartitioner; Natural, built by
+// NaturalPartitioner from a dataset that has a natural partition, hands
+// out its devices or writers. Index lists are sorted;
 // except for Full they are disjoint and cover every example. Subsample
 // shrinks a set for quick runs and LabelHistogram summarises a partition.
 //

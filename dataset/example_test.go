@@ -55,3 +55,29 @@ func ExampleNewPartitioner() {
 	// iid [[1 3 4 10] [0 2 5 8] [6 7 9 11]] [[1 3 0] [1 0 3] [2 1 1]]
 	// shards [[6 8 9 11] [0 1 3 4] [2 5 7 10]] [[2 0 2] [2 2 0] [0 2 2]]
 }
+
+// The Synthetic(α, β) data of Li et al. 2020 is generated from its name;
+// its 30 devices are its natural partition, which "-splits natural"
+// hands out one device per data owner.
+func ExampleNaturalPartitioner() {
+	data, err := dataset.Load("synthetic:alpha=0.5,beta=0.5", dataset.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := dataset.NaturalPartitioner(data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	parts, err := p.Partition(data.Train.Labels, 30, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(data.Name, data.Train.Shape(), data.Train.Classes(), len(parts))
+
+	// MNIST has no natural partition: the partitioner is refused.
+	_, err = dataset.NaturalPartitioner(&dataset.Data{Name: "mnist"})
+	fmt.Println(err)
+	// Output:
+	// synthetic:alpha=0.5,beta=0.5 [60] 10 30
+	// dataset: mnist: dataset has no natural partition (use iid, shards, dirichlet or quantity)
+}

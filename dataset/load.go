@@ -77,12 +77,17 @@ func lookup(name string) (spec, bool) {
 				TestLabelsFile:  "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
 			},
 		}, true
+	case "cifar10", "cifar-10":
+		return cifarSpec(), true
+	case "femnist":
+		return spec{name: "femnist", dir: FEMNISTDir}, true
 	}
 	return spec{}, false
 }
 
-// Names returns the dataset names Load accepts.
-func Names() []string { return []string{"mnist", "fashion"} }
+// Names returns the dataset names Load accepts. "synthetic" takes options
+// (see ParseSynthetic), e.g. "synthetic:alpha=0.5,beta=0.5".
+func Names() []string { return []string{"mnist", "fashion", "cifar10", "femnist", "synthetic"} }
 
 // DataDir returns the directory of local dataset copies chosen by the
 // user: flagValue (typically a -data-dir flag) if it is not empty, else
@@ -138,6 +143,12 @@ type Options struct {
 type Data struct {
 	Name        string
 	Train, Test *Set
+	// Natural is the dataset's own partition of Train, for a dataset
+	// collected on devices or from writers: Natural[k] lists, in
+	// increasing order, the indices into Train of device or writer k's
+	// examples. It is nil for a dataset without one (MNIST,
+	// Fashion-MNIST, CIFAR-10). See NaturalPartitioner.
+	Natural [][]int
 }
 
 // Load is LoadContext with context.Background().
@@ -145,14 +156,26 @@ func Load(name string, opt Options) (*Data, error) {
 	return LoadContext(context.Background(), name, opt)
 }
 
-// LoadContext returns the dataset called name ("mnist" or "fashion";
-// "fashion-mnist" is accepted too). Each of its four files is taken from
-// the first of these places that has it: opt.Dir, the cache, the system
-// directory (Fashion-MNIST only), or else a download into the cache. Every
-// file is checked against its SHA-256 digest wherever it comes from; a
-// mismatch is an error naming the file, not a reason to look elsewhere.
-// ctx bounds downloads.
+// LoadContext returns the dataset called name, one of Names
+// ("fashion-mnist" and "cifar-10" are accepted too). For MNIST and
+// Fashion-MNIST each of the four files is taken from the first of these
+// places that has it: opt.Dir, the cache, the system directory
+// (Fashion-MNIST only), or else a download into the cache. CIFAR-10 is
+// read from its six batch files, unpacked from the official archive when
+// needed (see the package documentation). Every file is checked against
+// its SHA-256 digest wherever it comes from; a mismatch is an error naming
+// the file, not a reason to look elsewhere. FEMNIST is read from LEAF JSON
+// files in opt.Dir or the cache and is never downloaded. A
+// "synthetic[:options]" name is generated, not loaded (see
+// ParseSynthetic), and ignores opt. ctx bounds downloads.
 func LoadContext(ctx context.Context, name string, opt Options) (*Data, error) {
+	if head, _, _ := strings.Cut(name, ":"); head == "synthetic" {
+		s, err := ParseSynthetic(name)
+		if err != nil {
+			return nil, err
+		}
+		return s.Generate()
+	}
 	sp, ok := lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("dataset: unknown dataset %q (valid: %s)", name, strings.Join(Names(), ", "))
@@ -164,6 +187,12 @@ func LoadContext(ctx context.Context, name string, opt Options) (*Data, error) {
 		sp.sha256s[file] = strings.ToLower(sum)
 	}
 	l := loader{sp: sp, opt: opt}
+	switch sp.name {
+	case "cifar10":
+		return l.loadCIFAR(ctx)
+	case "femnist":
+		return l.loadFEMNIST()
+	}
 	d := &Data{Name: sp.name}
 	var err error
 	if d.Train, err = l.set(ctx, TrainImagesFile, TrainLabelsFile); err != nil {
@@ -215,13 +244,10 @@ func (l *loader) cacheDir() (string, error) {
 	return filepath.Join(parent, l.sp.dir), nil
 }
 
-// fetch returns the path and verified contents of file, downloading it if
-// no local copy exists.
-func (l *loader) fetch(ctx context.Context, file string) (string, []byte, error) {
-	cache, err := l.cacheDir()
-	if err != nil {
-		return "", nil, err
-	}
+// dirs returns the directories searched for this dataset's files, in
+// order: Options.Dir/<dir>, the cache and, if the dataset may have one,
+// the system copy.
+func (l *loader) dirs(cache string) []string {
 	var dirs []string
 	if l.opt.Dir != "" {
 		dirs = append(dirs, filepath.Join(l.opt.Dir, l.sp.dir))
@@ -234,21 +260,46 @@ func (l *loader) fetch(ctx context.Context, file string) (string, []byte, error)
 		}
 		dirs = append(dirs, filepath.Join(sys, l.sp.dir))
 	}
+	return dirs
+}
+
+// local returns the path and verified contents of file from the first of
+// the local directories that holds it; ok is false if none does.
+func (l *loader) local(file string) (path string, raw []byte, ok bool, err error) {
+	cache, err := l.cacheDir()
+	if err != nil {
+		return "", nil, false, err
+	}
 	want := l.sp.sha256s[file]
-	for _, dir := range dirs {
+	for _, dir := range l.dirs(cache) {
 		path := filepath.Join(dir, file)
 		raw, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return "", nil, fmt.Errorf("dataset: %w", err)
+			return "", nil, false, fmt.Errorf("dataset: %w", err)
 		}
 		if err := verify(raw, want); err != nil {
-			return "", nil, fmt.Errorf("dataset: %s: %w", path, err)
+			return "", nil, false, fmt.Errorf("dataset: %s: %w", path, err)
 		}
-		return path, raw, nil
+		return path, raw, true, nil
 	}
+	return "", nil, false, nil
+}
+
+// fetch returns the path and verified contents of file, downloading it if
+// no local copy exists.
+func (l *loader) fetch(ctx context.Context, file string) (string, []byte, error) {
+	if path, raw, ok, err := l.local(file); err != nil || ok {
+		return path, raw, err
+	}
+	cache, err := l.cacheDir()
+	if err != nil {
+		return "", nil, err
+	}
+	dirs := l.dirs(cache)
+	want := l.sp.sha256s[file]
 	if l.opt.Offline {
 		return "", nil, fmt.Errorf("dataset: %s/%s: %w in %s (downloads disabled)", l.sp.dir, file, ErrNotFound, strings.Join(dirs, ", "))
 	}

@@ -28,9 +28,10 @@ type Partitioner interface {
 	Partition(labels []uint8, owners int, rng *rand.Rand) ([][]int, error)
 }
 
-// PartitionerNames returns the names NewPartitioner accepts.
+// PartitionerNames returns the names NewPartitioner accepts, and
+// "natural", the partition a dataset comes with (see NaturalPartitioner).
 func PartitionerNames() []string {
-	return []string{"full", "iid", "shards", "dirichlet", "quantity"}
+	return []string{"full", "iid", "shards", "dirichlet", "quantity", "natural"}
 }
 
 // NewPartitioner returns the partitioner called name: "full" (Full),
@@ -54,6 +55,8 @@ func NewPartitioner(name string, alpha float64) (Partitioner, error) {
 			return Dirichlet{Alpha: alpha}, nil
 		}
 		return Quantity{Alpha: alpha}, nil
+	case "natural":
+		return nil, fmt.Errorf("dataset: partitioner natural: the groups come from the dataset: use NaturalPartitioner(data)")
 	}
 	return nil, fmt.Errorf("dataset: unknown partitioner %q (valid: %s)", name, strings.Join(PartitionerNames(), ", "))
 }

@@ -19,7 +19,11 @@ func TestLoadReal(t *testing.T) {
 		t.Skip("decompressing the real datasets takes ~20 s under -race -short")
 	}
 	dir := testenv.DataDir(t)
-	for _, name := range Names() {
+	// The MNIST-shaped datasets of FEDACTOR_DATA. CIFAR-10 and FEMNIST
+	// have no copy there (none can be fetched on the development
+	// machines); their loaders are tested on generated files, and
+	// "synthetic" is generated.
+	for _, name := range []string{"mnist", "fashion"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			d, err := Load(name, Options{Dir: dir, CacheDir: t.TempDir(), SystemDir: t.TempDir(), Offline: true})

@@ -10,9 +10,17 @@ package nn
 // NCHW output and, in training, the argmax code of each window. The
 // openblas build computes a small first layer directly instead (see
 // direct).
+//
+// With padding (Conv2DSame), forward first copies the input into
+// zero-bordered planes (scratch.pad) and every kernel works on those: h, w
+// and inSize describe the padded input. backward forms the input gradient
+// on the padded planes (scratch.dpad) and crops it. Without padding the
+// input is used in place, exactly as before padding existed.
 type convOp struct {
 	off                int
 	cin, h, w, cout, k int
+	pad                int // zeros on each side of the input
+	rawSize            int // cin·(h-2·pad)·(w-2·pad), the unpadded input
 	oh, ow             int
 	relu               bool
 	pool               int // window; 1 means no pooling
@@ -32,7 +40,14 @@ type convOp struct {
 const dcolBlock = 4
 
 func newConvOp(off int, in Shape, filters, k int, relu bool, pool int) *convOp {
-	o := &convOp{off: off, cin: in[0], h: in[1], w: in[2], cout: filters, k: k, relu: relu, pool: pool}
+	return newPaddedConvOp(off, in, filters, k, 0, relu, pool)
+}
+
+// newPaddedConvOp is newConvOp for an input bordered by pad zeros on every
+// side.
+func newPaddedConvOp(off int, in Shape, filters, k, pad int, relu bool, pool int) *convOp {
+	o := &convOp{off: off, cin: in[0], h: in[1] + 2*pad, w: in[2] + 2*pad, cout: filters, k: k, pad: pad, relu: relu, pool: pool}
+	o.rawSize = in.Size()
 	o.oh, o.ow = o.h-k+1, o.w-k+1
 	o.ph, o.pw = o.oh/pool, o.ow/pool
 	o.kk = o.cin * k * k
@@ -74,9 +89,52 @@ func (o *convOp) alloc(s *scratch, n int, train bool) {
 		}
 		if !o.first {
 			s.dcol = grow(s.dcol, min(n, dcolBlock)*o.npos*o.kk)
-			s.din = grow(s.din, n*o.inSize)
+			s.din = grow(s.din, n*o.rawSize)
+			if o.pad > 0 {
+				s.dpad = grow(s.dpad, n*o.inSize)
+			}
 		}
 	}
+	if o.pad > 0 {
+		s.pad = grow(s.pad, n*o.inSize)
+	}
+}
+
+// padInput copies n unpadded examples from in into the middle of
+// zero-bordered planes in dst and returns them.
+func (o *convOp) padInput(dst, in []float32, n int) []float32 {
+	dst = dst[:n*o.inSize]
+	p, w := o.pad, o.w
+	ih, iw := o.h-2*p, o.w-2*p
+	for pl := 0; pl < n*o.cin; pl++ {
+		src := in[pl*ih*iw : (pl+1)*ih*iw]
+		d := dst[pl*o.h*w : (pl+1)*o.h*w]
+		clear(d[:p*w])
+		clear(d[(o.h-p)*w:])
+		for y := 0; y < ih; y++ {
+			row := d[(y+p)*w : (y+p+1)*w]
+			clear(row[:p])
+			copy(row[p:p+iw], src[y*iw:(y+1)*iw])
+			clear(row[p+iw:])
+		}
+	}
+	return dst
+}
+
+// cropGrad writes to dst the middle of n padded gradient planes dpad: the
+// adjoint of padInput.
+func (o *convOp) cropGrad(dst, dpad []float32, n int) []float32 {
+	dst = dst[:n*o.rawSize]
+	p, w := o.pad, o.w
+	ih, iw := o.h-2*p, o.w-2*p
+	for pl := 0; pl < n*o.cin; pl++ {
+		d := dst[pl*ih*iw : (pl+1)*ih*iw]
+		src := dpad[pl*o.h*w : (pl+1)*o.h*w]
+		for y := 0; y < ih; y++ {
+			copy(d[y*iw:(y+1)*iw], src[(y+p)*w+p:(y+p)*w+p+iw])
+		}
+	}
+	return dst
 }
 
 // im2colGo writes the patches of n examples of in to col as a [kk][n·P]
@@ -137,6 +195,9 @@ func (o *convOp) forward(s *scratch, p, in []float32, n int, c *fwdCtx) []float3
 	var code []uint8
 	if c.train && o.pool == 2 {
 		code = s.code
+	}
+	if o.pad > 0 {
+		in = o.padInput(s.pad, in, n)
 	}
 	if o.direct() {
 		o.convPool2(s, wt, bias, in, code, n)
@@ -393,6 +454,9 @@ func (o *convOp) backward(s *scratch, p, g, in, dout []float32, n int, needIn, a
 	gw, gb := g[:nk], g[nk:nk+C]
 	ld := n * o.npos
 	np := o.ph * o.pw
+	if o.pad > 0 {
+		in = s.pad[:n*o.inSize] // the padded input of the last forward
+	}
 	if o.pool == 2 && !needIn {
 		// First layer: only the kernel gradient is needed, and at most one
 		// cell per window has a gradient, so gather it directly from the
@@ -453,11 +517,17 @@ func (o *convOp) backward(s *scratch, p, g, in, dout []float32, n int, needIn, a
 	}
 	// The input gradient goes through dcol a few examples at a time, so
 	// that dcol stays in cache between the product and col2im.
-	din := s.din[:n*o.inSize]
+	din := s.din[:n*o.rawSize]
+	if o.pad > 0 {
+		din = s.dpad[:n*o.inSize]
+	}
 	for e0 := 0; e0 < n; e0 += dcolBlock {
 		nb := min(dcolBlock, n-e0)
 		sgemm(true, false, o.kk, nb*o.npos, C, p[:nk], o.kk, dpre[e0*o.npos:], ld, false, s.dcol, nb*o.npos)
 		o.col2im(din[e0*o.inSize:], s.dcol, nb)
+	}
+	if o.pad > 0 {
+		return o.cropGrad(s.din, din, n)
 	}
 	return din
 }

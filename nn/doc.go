@@ -7,8 +7,12 @@
 //
 // New builds the models used in the experiments by name: CNN (the Keras
 // "simple MNIST convnet", 30,514 parameters), MLP (McMahan et al.'s 2NN,
-// 199,210 parameters) and LogReg (7,850 parameters). NewModel builds any
-// other sequential stack. NewRegression builds a regressor instead: its
+// 199,210 parameters), LogReg (7,850 parameters), McMahanCNN (McMahan et
+// al.'s MNIST CNN with 'same' padding, 1,663,370 parameters) and
+// NIIDBenchCNN (a CIFAR-10 CNN for 3×32×32 inputs, 62,006 parameters).
+// NewFor builds the same architectures for another input shape or class
+// count (logistic regression on 60 features, 62 FEMNIST classes). NewModel
+// builds any other sequential stack. NewRegression builds a regressor instead: its
 // loss is the squared error of real-valued targets, read from a
 // TargetSource (the linear-regression scenarios use it). Weights are initialised as in Keras (kernels
 // Glorot-uniform, biases zero) from a caller-supplied *rand.Rand; the
@@ -26,7 +30,8 @@
 //	Conv2D: kernel [filters][in channels][kh][kw], then bias [filters]
 //	Dense:  weight [units][inputs], then bias [units]
 //
-// Activations are NCHW, and Flatten orders features as C, H, W (like
+// Activations are NCHW (a three-channel image is three planes, as in
+// CIFAR-10's files), and Flatten orders features as C, H, W (like
 // torch.flatten), so a Dense layer after Flatten has the same weight matrix
 // as the PyTorch model. For CNN the vector is conv1 kernel (288) and bias
 // (32), conv2 kernel (16,128) and bias (56), dense weight (14,000) and bias

@@ -83,3 +83,31 @@ func ExampleTrainer() {
 	// accuracy above 0.9: true
 	// 30514 parameters
 }
+
+// NewFor builds a named architecture for another input or class count:
+// logistic regression on the 60 features of Synthetic(α, β), McMahan et
+// al.'s CNN for FEMNIST's 62 classes.
+func ExampleNewFor() {
+	for _, c := range []struct {
+		name    string
+		input   nn.Shape
+		classes int
+	}{
+		{nn.LogReg, nn.Shape{60}, 10},
+		{nn.McMahanCNN, nil, 10},
+		{nn.McMahanCNN, nn.Shape{1, 28, 28}, 62},
+		{nn.NIIDBenchCNN, nil, 10},
+	} {
+		m, err := nn.NewFor(c.name, c.input, c.classes, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%-14s %v -> %d classes: %d parameters\n", m.Name(), m.InputShape(), m.Classes(), m.NumParams())
+	}
+	// Output:
+	// logreg         (None, 60) -> 10 classes: 610 parameters
+	// mcmahan-cnn    (None, 1, 28, 28) -> 10 classes: 1663370 parameters
+	// mcmahan-cnn    (None, 1, 28, 28) -> 62 classes: 1690046 parameters
+	// niid-bench-cnn (None, 3, 32, 32) -> 10 classes: 62006 parameters
+}

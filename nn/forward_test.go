@@ -14,6 +14,17 @@ func refForward(in Shape, layers []Layer, p []float32, x []float64) []float64 {
 	for _, l := range layers {
 		switch l.kind {
 		case kindConv:
+			if pd := l.pad(); pd > 0 { // border x with zeros
+				c, h, w := in[0], in[1], in[2]
+				hp, wp := h+2*pd, w+2*pd
+				y := make([]float64, c*hp*wp)
+				for ci := 0; ci < c; ci++ {
+					for i := 0; i < h; i++ {
+						copy(y[(ci*hp+i+pd)*wp+pd:], x[(ci*h+i)*w:(ci*h+i+1)*w])
+					}
+				}
+				x, in = y, Shape{c, hp, wp}
+			}
 			c, h, w, k, f := in[0], in[1], in[2], l.size, l.n
 			oh, ow := h-k+1, w-k+1
 			wt := p[off : off+f*c*k*k]
@@ -88,7 +99,7 @@ func TestForwardMatchesReference(t *testing.T) {
 		input  Shape
 		layers []Layer
 	}{}, gradCases...)
-	for _, name := range []string{CNN, MLP, LogReg} {
+	for _, name := range Models() {
 		m, err := New(name, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -29,6 +29,12 @@ var gradCases = []struct {
 	{"dense-relu", Shape{12}, []Layer{Dense(7), ReLU(), Dense(6), ReLU(), Dense(3)}},
 	{"dropout", Shape{12}, []Layer{Dense(9), Dropout(0.5), Dense(3)}},
 	{"flatten-first", Shape{2, 3, 3}, []Layer{Flatten(), ReLU(), Dense(3)}},
+	{"same", Shape{2, 5, 6}, []Layer{Conv2DSame(3, 3), Flatten(), Dense(4)}},
+	{"same-relu-pool", Shape{1, 8, 10}, []Layer{Conv2DSame(4, 5), ReLU(), MaxPool2D(2), Flatten(), Dense(3)}},
+	{"same-pool3", Shape{2, 7, 7}, []Layer{Conv2DSame(3, 3), ReLU(), MaxPool2D(3), Flatten(), Dense(3)}},
+	{"same-second", Shape{2, 8, 7}, []Layer{Conv2D(3, 3), ReLU(), Conv2DSame(4, 5), ReLU(), MaxPool2D(2), Flatten(), Dense(3)}},
+	{"same-second-nopool", Shape{2, 6, 6}, []Layer{Conv2DSame(3, 3), ReLU(), Conv2DSame(2, 3), Flatten(), Dense(3)}},
+	{"same-1x1", Shape{3, 4, 4}, []Layer{Conv2D(2, 1), Conv2DSame(4, 1), Flatten(), Dense(3)}},
 }
 
 // TestGradients checks every layer type, alone and fused, against finite
@@ -72,7 +78,31 @@ func TestGradientCNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := randomSource(rng, 2, 784, 10)
+	checkSampledGrad(t, m, rng, 25)
+}
+
+// TestGradientMcMahanCNN checks McMahan et al.'s CNN, whose convolutions
+// have 'same' padding, on a few sampled coordinates of every layer.
+func TestGradientMcMahanCNN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	m, err := New(McMahanCNN, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range m.w { // nonzero biases
+		if m.w[j] == 0 {
+			m.w[j] = 0.05 * float32(rng.NormFloat64())
+		}
+	}
+	checkSampledGrad(t, m, rng, 6)
+}
+
+// checkSampledGrad checks m's gradient on two random MNIST-sized examples
+// (dropout mask seed 9) against finite differences at up to perLayer
+// random coordinates of every layer and its last (bias) parameter.
+func checkSampledGrad(t *testing.T, m *Model, rng *rand.Rand, perLayer int) {
+	t.Helper()
+	src := randomSource(rng, 2, m.InputSize(), m.Classes())
 	idx := []int{0, 1}
 	_, grad, err := lossGrad(m, src, idx, 9)
 	if err != nil {
@@ -81,7 +111,7 @@ func TestGradientCNN(t *testing.T) {
 	var coords []int
 	for l, off := range m.a.offs {
 		n := m.a.counts[l]
-		for range min(n, 25) {
+		for range min(n, perLayer) {
 			coords = append(coords, off+rng.IntN(n))
 		}
 		if n > 0 {

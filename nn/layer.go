@@ -49,12 +49,30 @@ type Layer struct {
 	n    int     // filters (Conv2D), units (Dense), window (MaxPool2D)
 	size int     // kernel size (Conv2D)
 	rate float64 // drop probability (Dropout)
+	same bool    // 'same' zero padding (Conv2D)
 }
 
 // Conv2D returns a 2-D convolution with the given number of filters and a
 // size×size kernel, valid padding, stride 1 and a bias per filter. Its input
 // must have shape {C, H, W}. The kernel is stored as [filters][C][size][size].
 func Conv2D(filters, size int) Layer { return Layer{kind: kindConv, n: filters, size: size} }
+
+// Conv2DSame returns a 2-D convolution like Conv2D but with 'same'
+// padding: the input is bordered by (size-1)/2 zeros on every side, so the
+// output has the input's height and width. size must be odd, which makes
+// the padding symmetric and equal to Keras's padding="same" and to
+// PyTorch's nn.Conv2d(..., padding=(size-1)/2) (or padding="same").
+func Conv2DSame(filters, size int) Layer {
+	return Layer{kind: kindConv, n: filters, size: size, same: true}
+}
+
+// pad returns the zeros a convolution adds on each side of its input.
+func (l Layer) pad() int {
+	if l.same {
+		return (l.size - 1) / 2
+	}
+	return 0
+}
 
 // MaxPool2D returns a max pooling over non-overlapping size×size windows
 // (stride size, valid padding: a trailing row or column that does not fill a
@@ -118,10 +136,14 @@ func (l Layer) baseName() string {
 	return "invalid"
 }
 
-// String describes l, e.g. "Conv2D(32, 3x3)".
+// String describes l, e.g. "Conv2D(32, 3x3)", or "Conv2D(32, 5x5, same)"
+// with 'same' padding.
 func (l Layer) String() string {
 	switch l.kind {
 	case kindConv:
+		if l.same {
+			return fmt.Sprintf("Conv2D(%d, %dx%d, same)", l.n, l.size, l.size)
+		}
 		return fmt.Sprintf("Conv2D(%d, %dx%d)", l.n, l.size, l.size)
 	case kindPool:
 		return fmt.Sprintf("MaxPool2D(%d)", l.n)
@@ -148,7 +170,11 @@ func (l Layer) outShape(in Shape) (Shape, int, error) {
 		if l.n <= 0 || l.size <= 0 {
 			return nil, 0, fmt.Errorf("%v: filters and kernel size must be positive", l)
 		}
-		oh, ow := in[1]-l.size+1, in[2]-l.size+1
+		if l.same && l.size%2 == 0 {
+			return nil, 0, fmt.Errorf("%v: 'same' padding needs an odd kernel size", l)
+		}
+		p := l.pad()
+		oh, ow := in[1]+2*p-l.size+1, in[2]+2*p-l.size+1
 		if oh <= 0 || ow <= 0 {
 			return nil, 0, fmt.Errorf("%v: kernel larger than input %v", l, in)
 		}

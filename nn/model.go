@@ -79,7 +79,7 @@ func compile(name string, input Shape, layers []Layer, regression bool) (*arch, 
 				pool = layers[i+1].n
 				i++
 			}
-			o := newConvOp(off, in, l.n, l.size, relu, pool)
+			o := newPaddedConvOp(off, in, l.n, l.size, l.pad(), relu, pool)
 			o.first = off == 0 // no parameters before it: no input gradient
 			a.ops = append(a.ops, o)
 		case kindDense:
@@ -127,31 +127,106 @@ const (
 	// LogReg is multinomial logistic regression on 784 inputs:
 	// Dense(10), 7,850 parameters.
 	LogReg = "logreg"
+	// McMahanCNN is the MNIST CNN of McMahan et al. 2017
+	// ("Communication-Efficient Learning of Deep Networks from
+	// Decentralized Data", AISTATS, section 3) for 1×28×28 inputs: two
+	// 5×5 convolutions with 32 and 64 channels and 'same' padding, each
+	// followed by ReLU and 2×2 max pooling, a 512-unit dense layer with
+	// ReLU and a 10-way output: Conv2DSame(32, 5) ReLU MaxPool2D(2)
+	// Conv2DSame(64, 5) ReLU MaxPool2D(2) Flatten Dense(512) ReLU
+	// Dense(10), 1,663,370 parameters.
+	McMahanCNN = "mcmahan-cnn"
+	// NIIDBenchCNN is the "simple CNN" for CIFAR-10 of Li, Diao, Chen and
+	// He 2022 ("Federated Learning on Non-IID Data Silos: An Experimental
+	// Study", ICDE, experimental setup), for 3×32×32 inputs: two 5×5
+	// convolutions with 6 and 16 channels, each followed by ReLU and 2×2
+	// max pooling, then dense layers of 120 and 84 units with ReLU and a
+	// 10-way output: Conv2D(6, 5) ReLU MaxPool2D(2) Conv2D(16, 5) ReLU
+	// MaxPool2D(2) Flatten Dense(120) ReLU Dense(84) ReLU Dense(10),
+	// 62,006 parameters. It is also the network of PyTorch's CIFAR-10
+	// tutorial ("Training a Classifier").
+	NIIDBenchCNN = "niid-bench-cnn"
 )
 
-// New returns the named model (CNN, MLP or LogReg) with weights drawn by
-// Init from rng, or all zero if rng is nil.
-func New(name string, rng *rand.Rand) (*Model, error) {
-	var in Shape
-	var layers []Layer
+// Models returns the names of the models New and NewFor build.
+func Models() []string { return []string{CNN, MLP, LogReg, McMahanCNN, NIIDBenchCNN} }
+
+// recipe describes a named model: the input shape it is defined for and
+// its layers for a number of classes. A flat recipe takes any input,
+// flattened to {N}.
+type recipe struct {
+	input  Shape
+	flat   bool
+	layers func(classes int) []Layer
+}
+
+// recipeOf returns the recipe of a model name. It builds a fresh value on
+// every call so that no caller can alter it.
+func recipeOf(name string) (recipe, bool) {
 	switch name {
 	case CNN:
-		in = Shape{1, 28, 28}
-		layers = []Layer{
-			Conv2D(32, 3), ReLU(), MaxPool2D(2),
-			Conv2D(56, 3), ReLU(), MaxPool2D(2),
-			Flatten(), Dropout(0.5), Dense(10),
-		}
+		return recipe{input: Shape{1, 28, 28}, layers: func(k int) []Layer {
+			return []Layer{
+				Conv2D(32, 3), ReLU(), MaxPool2D(2),
+				Conv2D(56, 3), ReLU(), MaxPool2D(2),
+				Flatten(), Dropout(0.5), Dense(k),
+			}
+		}}, true
 	case MLP:
-		in = Shape{784}
-		layers = []Layer{Dense(200), ReLU(), Dense(200), ReLU(), Dense(10)}
+		return recipe{input: Shape{784}, flat: true, layers: func(k int) []Layer {
+			return []Layer{Dense(200), ReLU(), Dense(200), ReLU(), Dense(k)}
+		}}, true
 	case LogReg:
-		in = Shape{784}
-		layers = []Layer{Dense(10)}
-	default:
-		return nil, fmt.Errorf("nn: unknown model %q (want %q, %q or %q)", name, CNN, MLP, LogReg)
+		return recipe{input: Shape{784}, flat: true, layers: func(k int) []Layer {
+			return []Layer{Dense(k)}
+		}}, true
+	case McMahanCNN:
+		return recipe{input: Shape{1, 28, 28}, layers: func(k int) []Layer {
+			return []Layer{
+				Conv2DSame(32, 5), ReLU(), MaxPool2D(2),
+				Conv2DSame(64, 5), ReLU(), MaxPool2D(2),
+				Flatten(), Dense(512), ReLU(), Dense(k),
+			}
+		}}, true
+	case NIIDBenchCNN:
+		return recipe{input: Shape{3, 32, 32}, layers: func(k int) []Layer {
+			return []Layer{
+				Conv2D(6, 5), ReLU(), MaxPool2D(2),
+				Conv2D(16, 5), ReLU(), MaxPool2D(2),
+				Flatten(), Dense(120), ReLU(), Dense(84), ReLU(), Dense(k),
+			}
+		}}, true
 	}
-	a, err := compile(name, in, layers, false)
+	return recipe{}, false
+}
+
+// New returns the named model (one of Models) for the input shape it is
+// defined for and 10 classes, with weights drawn by Init from rng, or all
+// zero if rng is nil.
+func New(name string, rng *rand.Rand) (*Model, error) {
+	return NewFor(name, nil, 10, rng)
+}
+
+// NewFor returns the named model (one of Models) for examples of shape
+// input and the given number of classes, with weights drawn by Init from
+// rng, or all zero if rng is nil. A nil input means the shape the model is
+// defined for ({1, 28, 28} for CNN and McMahanCNN, {3, 32, 32} for
+// NIIDBenchCNN, {784} for MLP and LogReg). MLP and LogReg take any input
+// and flatten it, e.g. LogReg on {60} for the Synthetic(α, β) data; the
+// convolutional models need {C, H, W} large enough for their kernels and
+// pooling. NewFor(name, nil, 10, rng) is New(name, rng).
+func NewFor(name string, input Shape, classes int, rng *rand.Rand) (*Model, error) {
+	r, ok := recipeOf(name)
+	if !ok {
+		return nil, fmt.Errorf("nn: unknown model %q (want one of %s)", name, strings.Join(Models(), ", "))
+	}
+	if input == nil {
+		input = r.input
+	}
+	if r.flat {
+		input = Shape{input.Size()}
+	}
+	a, err := compile(name, input, r.layers(classes), false)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +296,8 @@ func (m *Model) Init(rng *rand.Rand) {
 	}
 }
 
-// Name returns the model's name: "cnn", "mlp", "logreg", "sequential"
-// (NewModel) or "regression" (NewRegression).
+// Name returns the model's name: one of Models for New and NewFor,
+// "sequential" for NewModel or "regression" for NewRegression.
 func (m *Model) Name() string { return m.a.name }
 
 // InputShape returns the shape of one input example.

@@ -191,3 +191,16 @@ func TestFLOPs(t *testing.T) {
 		}
 	}
 }
+
+// TestFLOPsSamePadding: a 'same' convolution costs its full output.
+func TestFLOPsSamePadding(t *testing.T) {
+	m, err := New(McMahanCNN, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// conv 28x28x32 from 1x5x5, conv 14x14x64 from 32x5x5, dense 3136->512->10
+	want := 2.0 * (28*28*32*25 + 14*14*64*32*25 + 3136*512 + 512*10)
+	if got := m.FLOPs(); got != want {
+		t.Errorf("%s: %g FLOPs, want %g", McMahanCNN, got, want)
+	}
+}

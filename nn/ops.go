@@ -39,6 +39,8 @@ type scratch struct {
 	dpre []float32 // gradient of pre (or of a Dense pre-activation)
 	dcol []float32 // gradient of col
 	din  []float32 // gradient of the op's input
+	pad  []float32 // zero-bordered copy of a padded convolution's input
+	dpad []float32 // gradient of pad
 }
 
 // fwdCtx carries what a forward pass needs besides data.

@@ -37,7 +37,7 @@ const MaxSafetensorsHeader = 100 << 20
 const (
 	// MetaFormat is "pt": the tensors are laid out as in PyTorch.
 	MetaFormat = "format"
-	// MetaArchitecture is the model's name: "cnn", "mlp", "logreg",
+	// MetaArchitecture is the model's name (Model.Name): one of Models,
 	// "sequential" or "regression".
 	MetaArchitecture = "architecture"
 	// MetaNumParams is the number of parameters in decimal, e.g. "30514".
@@ -45,7 +45,13 @@ const (
 	// MetaInputShape is the shape of one example, comma-separated, e.g.
 	// "1,28,28" (C, H, W) or "784".
 	MetaInputShape = "input_shape"
-	// MetaLayers lists the layers, e.g. "Conv2D(32, 3x3) ReLU() ...".
+	// MetaLayers lists the layers as Layer.String gives them, separated by
+	// spaces, e.g. "Conv2D(32, 3x3) ReLU() MaxPool2D(2) ...". Together with
+	// MetaInputShape it determines the PyTorch module: "Conv2D(F, KxK)"
+	// is nn.Conv2d(C, F, K), "Conv2D(F, KxK, same)" is nn.Conv2d(C, F, K,
+	// padding=(K-1)//2), "MaxPool2D(Q)" is max_pool2d(x, Q), "Dense(U)"
+	// is nn.Linear(N, U), "Dropout(R)" is nn.Dropout(R), and ReLU() and
+	// Flatten() are torch.relu and torch.flatten(x, 1).
 	MetaLayers = "layers"
 )
 

@@ -2,10 +2,12 @@
 """Cross-check fedactor's safetensors export against PyTorch.
 
 For each FILE (written by nn.SaveSafetensors, e.g. by TestExportMNIST in
-nn/safetensors_export_test.go) this script builds the PyTorch module of the
-architecture named in the file's metadata, loads the tensors with
-load_state_dict(strict=True), evaluates it on the MNIST test set (inputs
-NCHW, pixels/255 as float32, as fedactor feeds them) and prints the accuracy.
+nn/safetensors_export_test.go) this script rebuilds the PyTorch module from
+the file's metadata (input_shape and layers, as nn.MetaLayers documents:
+convolutions with 'same' padding get padding=(k-1)//2), loads the tensors
+with load_state_dict(strict=True), evaluates it on the MNIST test set
+(inputs NCHW, pixels/255 as float32, as fedactor feeds them) and prints the
+accuracy.
 
 If the file's metadata holds the Go-side figure (test_correct) the two are
 compared, and if FILE's sibling <model>.logits.f32 exists (Go's logits,
@@ -27,7 +29,9 @@ little-endian header length, a JSON header, then the raw tensor bytes.
 import argparse
 import gzip
 import json
+import math
 import os
+import re
 import struct
 import sys
 
@@ -74,49 +78,92 @@ def read_safetensors(path):
     return sd, meta
 
 
-class CNN(nn.Module):
-    """The Keras simple MNIST convnet, fedactor's "cnn" (30,514 parameters)."""
+LAYER = re.compile(r"^(Conv2D|MaxPool2D|ReLU|Flatten|Dropout|Dense)\((.*)\)$")
 
-    def __init__(self):
+
+class Sequential(nn.Module):
+    """A fedactor sequential model rebuilt from its safetensors metadata.
+
+    `input_shape` is "C,H,W" or "N"; `layers` is the space-separated list
+    of nn.Layer.String values, e.g. "Conv2D(32, 5x5, same) ReLU()
+    MaxPool2D(2) Flatten() Dense(10)". Parameterised layers are attributes
+    named as nn.Model.Tensors names them (convK, fcK, counted from 1, the
+    number dropped when a model has one layer of that kind), so that
+    load_state_dict(strict=True) maps fedactor's tensors one to one.
+    """
+
+    def __init__(self, input_shape, layers):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3)
-        self.conv2 = nn.Conv2d(32, 56, 3)
-        self.dropout = nn.Dropout(0.5)
-        self.fc = nn.Linear(56 * 5 * 5, 10)
-
-    def forward(self, x):  # x: [N, 1, 28, 28]
-        x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
-        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)  # (C, H, W) order
-        return self.fc(self.dropout(x))
-
-
-class MLP(nn.Module):
-    """McMahan et al.'s 2NN, fedactor's "mlp" (199,210 parameters)."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, 200)
-        self.fc2 = nn.Linear(200, 200)
-        self.fc3 = nn.Linear(200, 10)
+        shape = [int(d) for d in input_shape.split(",")]
+        specs = [LAYER.match(tok) for tok in split_layers(layers)]
+        if any(m is None for m in specs):
+            raise ValueError(f"cannot parse layers {layers!r}")
+        nconv = sum(m.group(1) == "Conv2D" for m in specs)
+        ndense = sum(m.group(1) == "Dense" for m in specs)
+        self.steps = []  # (kind, module or argument)
+        kconv = kdense = 0
+        for m in specs:
+            kind, args = m.group(1), m.group(2)
+            if kind == "Conv2D":
+                parts = [a.strip() for a in args.split(",")]
+                filters, k = int(parts[0]), int(parts[1].split("x")[0])
+                same = len(parts) > 2 and parts[2] == "same"
+                pad = (k - 1) // 2 if same else 0
+                kconv += 1
+                name = "conv" if nconv == 1 else f"conv{kconv}"
+                setattr(self, name, nn.Conv2d(shape[0], filters, k, padding=pad))
+                self.steps.append(("module", name))
+                shape = [filters, shape[1] + 2 * pad - k + 1, shape[2] + 2 * pad - k + 1]
+            elif kind == "MaxPool2D":
+                q = int(args)
+                self.steps.append(("pool", q))
+                shape = [shape[0], shape[1] // q, shape[2] // q]
+            elif kind == "ReLU":
+                self.steps.append(("relu", None))
+            elif kind == "Flatten":
+                self.steps.append(("flatten", None))
+                shape = [math.prod(shape)]
+            elif kind == "Dropout":
+                name = f"dropout{len(self.steps)}"
+                setattr(self, name, nn.Dropout(float(args)))
+                self.steps.append(("module", name))
+            elif kind == "Dense":
+                units = int(args)
+                kdense += 1
+                name = "fc" if ndense == 1 else f"fc{kdense}"
+                setattr(self, name, nn.Linear(math.prod(shape), units))
+                self.steps.append(("module", name))
+                shape = [units]
+        self.input_shape = [int(d) for d in input_shape.split(",")]
 
     def forward(self, x):
-        x = torch.flatten(x, 1)
-        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+        x = x.reshape([x.shape[0]] + self.input_shape)  # NCHW or flat
+        for kind, arg in self.steps:
+            if kind == "module":
+                x = getattr(self, arg)(x)
+            elif kind == "pool":
+                x = nn.functional.max_pool2d(x, arg)
+            elif kind == "relu":
+                x = torch.relu(x)
+            elif kind == "flatten":
+                x = torch.flatten(x, 1)  # (C, H, W) order
+        return x
 
 
-class LogReg(nn.Module):
-    """Multinomial logistic regression, fedactor's "logreg" (7,850 parameters)."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(784, 10)
-
-    def forward(self, x):
-        return self.fc(torch.flatten(x, 1))
-
-
-MODELS = {"cnn": CNN, "mlp": MLP, "logreg": LogReg}
+def split_layers(layers):
+    """Split "Conv2D(32, 5x5, same) ReLU() ..." at the spaces between layers."""
+    out, depth, cur = [], 0, ""
+    for ch in layers:
+        if ch == " " and depth == 0:
+            if cur:
+                out.append(cur)
+            cur = ""
+            continue
+        depth += (ch == "(") - (ch == ")")
+        cur += ch
+    if cur:
+        out.append(cur)
+    return out
 
 
 def read_idx(path, magic, ndims):
@@ -140,10 +187,14 @@ def load_mnist_test(d):
 def check(path, x, y):
     sd, meta = read_safetensors(path)
     arch = meta.get("architecture")
-    if arch not in MODELS:
-        print(f"{path}: unknown architecture {arch!r}")
+    try:
+        model = Sequential(meta["input_shape"], meta["layers"])
+    except (KeyError, ValueError) as e:
+        print(f"{path}: cannot rebuild the model from its metadata: {e}")
         return False
-    model = MODELS[arch]()
+    if [int(d) for d in meta["input_shape"].split(",")] not in ([1, 28, 28], [784]):
+        print(f"{path}: input shape {meta['input_shape']} is not MNIST's")
+        return False
     model.load_state_dict(sd, strict=True)
     model.eval()
     nparams = sum(p.numel() for p in model.parameters())
@@ -155,7 +206,7 @@ def check(path, x, y):
     pred = logits.argmax(1)
     correct = int((pred == y).sum())
     ok = True
-    line = f"{arch:6s} PyTorch test accuracy {correct / len(y):.4f} ({correct}/{len(y)})"
+    line = f"{arch:11s} PyTorch test accuracy {correct / len(y):.4f} ({correct}/{len(y)})"
     if "test_correct" in meta:
         line += f"   Go {meta.get('test_accuracy')} ({meta['test_correct']})"
         if meta["test_correct"] != f"{correct}/{len(y)}":
@@ -168,7 +219,7 @@ def check(path, x, y):
             go = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).reshape(len(y), -1)
         same = int((go.argmax(1) == pred).sum())
         diff = float((go - logits).abs().max())
-        print(f"       predictions equal to Go's on {same}/{len(y)} examples, max |logit difference| {diff:.2e}")
+        print(f"            predictions equal to Go's on {same}/{len(y)} examples, max |logit difference| {diff:.2e}")
         if same != len(y):
             ok = False
     return ok
