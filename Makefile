@@ -49,7 +49,7 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS := ./dataset:FuzzReadIDX ./actors:FuzzPartyMessages ./actors:FuzzCheckpoint ./actors:FuzzOwnerCheckpoint \
 	./crypto:FuzzUnmarshalPlain ./crypto:FuzzUnmarshalSS ./crypto:FuzzUnmarshalSSShamir ./crypto:FuzzUnmarshalSecAgg \
 	./crypto:FuzzUnmarshalCKKS ./crypto:FuzzUnmarshalThresholdCKKS ./crypto:FuzzUnmarshalPaillier \
-	./nn:FuzzLoadSafetensors ./internal/sweep:FuzzReadSummary ./internal/sweep:FuzzReadParams
+	./nn:FuzzLoadSafetensors ./dataset:FuzzReadCIFAR ./internal/sweep:FuzzReadSummary ./internal/sweep:FuzzReadParams
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t#*:} ($(FUZZTIME))"; \
