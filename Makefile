@@ -1,7 +1,9 @@
 # fedactor: two commands matter, `make run` and `make test`.
 #
-# OpenBLAS (Debian: libopenblas-dev) makes training ~7x faster. It is found
-# automatically; without it everything still works on gonum's pure-Go BLAS.
+# OpenBLAS (Debian: libopenblas-dev) makes training about ?x faster than
+# gonum's pure-Go BLAS (scripts/bench_blas.sh; docs/benchmarks.md).
+# TODO(blas-ratio): replace ?x with the ratio scripts/bench_blas.sh measures.
+# It is found automatically; without it everything still works on pure Go.
 
 GO ?= go
 
@@ -60,8 +62,9 @@ fuzz:
 proto:
 	protoc --go_out=. --go_opt=paths=source_relative actors/fedactor.proto
 
+# TODO(blas-ratio): replace ?x in the note with the ratio scripts/bench_blas.sh measures.
 blas-hint:
 ifneq ($(OPENBLAS),yes)
-	@echo "note: OpenBLAS not found, using pure-Go BLAS (about 7x slower training)." >&2
+	@echo "note: OpenBLAS not found, using pure-Go BLAS (training about ?x slower)." >&2
 	@echo "      For the fast path: sudo apt-get install libopenblas-dev" >&2
 endif

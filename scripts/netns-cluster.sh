@@ -59,7 +59,7 @@ node() { # node INDEX ROLE-FLAGS...
   local i=$1 name=${parties[$1]}; shift
   ip netns exec "$prefix-$name" "$work/fedactor" node -bind "$(ip4 "$i"):7000" -seeds "$seeds" \
     -tls-cert "$work/certs/$name.pem" -tls-key "$work/certs/$name-key.pem" -tls-ca "$work/certs/ca.pem" \
-    -workers 2 -splits iid "$@"
+    -owners 2 -splits iid "$@"
 }
 
 node 1 -role secure-worker -out "$work/out-sw" "${@}" >"$work/sw.log" 2>&1 &
