@@ -109,7 +109,7 @@ type traffic struct {
 func newTraffic() *traffic { return &traffic{bytes: map[string]int64{}} }
 
 func (t *traffic) add(msg proto.Message) {
-	n := int64(proto.Size(msg))
+	n := int64(wireSize(msg))
 	kind := string(msg.ProtoReflect().Descriptor().Name())
 	t.mu.Lock()
 	t.bytes[kind] += n

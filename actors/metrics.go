@@ -125,7 +125,9 @@ func (mo *modelOwner) addTimes(rm *RoundMetrics, party string, t PartyTimes) {
 }
 
 // simTimes fills in rm's simulated times and timeline from the reports,
-// the holders' partials and the model owner's own steps.
+// the holders' partials and the model owner's own steps, in the order of
+// the owners and holders (sums in integer nanoseconds, so that the
+// figures do not depend on the order of anything).
 func (mo *modelOwner) simTimes(rm *RoundMetrics) {
 	rm.SimSeconds = (mo.now - mo.began.sim).Seconds()
 	rm.SimTime = mo.now.Seconds()
@@ -134,11 +136,14 @@ func (mo *modelOwner) simTimes(rm *RoundMetrics) {
 			rm.Timeline = append(rm.Timeline, r.Spans...)
 		}
 	}
-	for _, p := range mo.partials {
-		rm.Timeline = append(rm.Timeline, p.Spans...)
+	holders, _ := mo.holders()
+	for _, h := range holders {
+		if p := mo.partials[h]; p != nil {
+			rm.Timeline = append(rm.Timeline, p.Spans...)
+		}
 	}
 	rm.Timeline = append(rm.Timeline, mo.spans...)
-	var train, upload float64
+	var train, upload time.Duration
 	n := 0
 	for _, s := range rm.Timeline {
 		if s == nil || !slices.Contains(rm.Contributors, s.Party) {
@@ -146,14 +151,15 @@ func (mo *modelOwner) simTimes(rm *RoundMetrics) {
 		}
 		switch s.Step {
 		case "train":
-			train += time.Duration(s.EndNs - s.StartNs).Seconds()
+			train += time.Duration(s.EndNs - s.StartNs)
 			n++
 		case "upload":
-			upload += time.Duration(s.EndNs - s.StartNs).Seconds()
+			upload += time.Duration(s.EndNs - s.StartNs)
 		}
 	}
 	if n > 0 {
-		rm.SimTrain, rm.SimUpload = train/float64(n), upload/float64(len(rm.Contributors))
+		rm.SimTrain = train.Seconds() / float64(n)
+		rm.SimUpload = upload.Seconds() / float64(len(rm.Contributors))
 	}
 }
 

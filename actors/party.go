@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/scheduler"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -103,7 +104,19 @@ func (p *party) arrival(msg proto.Message, fanIn int) time.Duration {
 		return p.now
 	}
 	from := sim.Link{Up: s.UpBps, Latency: time.Duration(s.LatencyNs)}
-	return time.Duration(s.SimNs) + sim.Transfer(proto.Size(msg), from, p.dev.Link, 1, fanIn)
+	return time.Duration(s.SimNs) + sim.Transfer(wireSize(msg), from, p.dev.Link, 1, fanIn)
+}
+
+// wireSize is msg's serialized size without its stamp: the simulation's
+// bookkeeping (times, rates) is not traffic, and without it a message's
+// size does not depend on the clock's value.
+func wireSize(msg proto.Message) int {
+	n := proto.Size(msg)
+	if s := stampOf(msg); s != nil {
+		k := proto.Size(s)
+		n -= k + 1 + protowire.SizeVarint(uint64(k)) // the field's tag, length and body
+	}
+	return n
 }
 
 // sentAt returns the simulated instant msg was sent (p's present for a

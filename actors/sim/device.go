@@ -215,9 +215,13 @@ func readDeviceJSON(r io.Reader) ([]deviceRecord, error) {
 }
 
 // ReferenceFLOPS is the training rate of one core of the machine the
-// shipped cost table was calibrated on (see costs.json), training the CNN
-// with this project's trainer: the default data owner's compute.
-const ReferenceFLOPS = 20e9
+// shipped cost table was calibrated on (an AMD EPYC with AVX-512, see
+// costs.json): this project's trainer trains the cnn (12.96 MFLOP per
+// example, nn.Model.FLOPs × 3) at about 4,000 examples a second on one
+// core with OpenBLAS (go test -tags openblas -bench TrainCNNThreads1
+// ./nn: 4,015 to 4,412), about 52 GFLOP/s. It is the default data
+// owner's compute.
+const ReferenceFLOPS = 50e9
 
 // DefaultDevice is a data owner's device when none is given: one core of
 // the reference machine on the broadband network.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/internal/cli"
@@ -64,6 +65,10 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	fs.BoolVar(&c.DP.Distributed, "dp-distributed", false, "owners add the DP noise before protecting (default: the model owner adds it after the reveal)")
 	fs.StringVar(&c.SaveModel, "save-model", "", "write each setting's final model to `path` in safetensors format (several settings: path gets a _scheme_split_owners suffix)")
 	fs.DurationVar(&c.Deadline, "deadline", 0, "per-round deadline for data owners (0 = 10m)")
+	fs.StringVar(&c.Clock, "clock", "sim", "decide deadlines in simulated time (sim: waiting costs no wall time) or in wall-clock time (wall); simulated times are reported either way")
+	fs.StringVar(&c.Network, "network", "broadband", "the data owners' network: "+strings.Join(sim.NetworkNames(), ", ")+" (docs/simulated-time.md gives their sources)")
+	fs.StringVar(&c.Devices, "devices", "", "a CSV or JSON `file` with a device per owner or client: gflops, up_mbps, down_mbps, latency_ms, windows (replaces -network)")
+	fs.StringVar(&c.Costs, "costs", "", "a crypto cost `table` written by experiments/crypto -calibrate (default: the one shipped, see docs/simulated-time.md)")
 	fs.Float64Var(&c.Dropout, "dropout", 0, "probability that a data owner drops out of a round (seeded by -seed)")
 	fs.StringVar(&c.DropoutAt, "dropout-at", "any", "when owners drop out: before-send, before-unmask or any")
 	fs.IntVar(&c.Threshold, "threshold", 0, "parties needed to reveal, for the schemes that take a threshold (ss takes one as Shamir sharing) (0 = scheme default; with -dropout, a third of the owners, at least 2)")

@@ -26,7 +26,10 @@ type Summary struct {
 	Experiment string `json:"experiment"`
 	Config     Config `json:"config"`
 	Provenance
-	Settings []Outcome `json:"settings"`
+	// Deployment is the model of simulated time: the owners' network or
+	// devices, the server's device, the crypto cost table.
+	Deployment *Deployment `json:"deployment,omitempty"`
+	Settings   []Outcome   `json:"settings"`
 }
 
 // Provenance says where and when a run ran; every experiment's
@@ -128,7 +131,11 @@ func (o *Outcome) RoundReaching(acc float64) int {
 
 // NewSummary starts the record of a sweep configured by c.
 func NewSummary(c Config) *Summary {
-	return &Summary{Experiment: "split", Config: c, Provenance: Now()}
+	s := &Summary{Experiment: "split", Config: c, Provenance: Now()}
+	if d, err := c.deploymentRecord(); err == nil { // Validate has said why not
+		s.Deployment = &d
+	}
+	return s
 }
 
 // Add records one setting's finished run, made outside a Runner: its
@@ -250,6 +257,10 @@ var Columns = []Column[Row]{
 	{"test_loss", func(r Row) string { return Float(r.Round.TestLoss) }},
 	{"train_loss", func(r Row) string { return Float(r.Round.TrainLoss) }},
 	{"round_seconds", func(r Row) string { return Float(r.Round.Seconds) }},
+	{"sim_round_seconds", func(r Row) string { return Float(r.Round.SimSeconds) }},
+	{"sim_train_seconds", func(r Row) string { return Float(r.Round.SimTrain) }},
+	{"sim_upload_seconds", func(r Row) string { return Float(r.Round.SimUpload) }},
+	{"sim_time", func(r Row) string { return Float(r.Round.SimTime) }},
 	{"train_seconds", func(r Row) string { return Float(r.Round.Train) }},
 	{"protect_seconds", func(r Row) string { return Float(r.Round.Protect) }},
 	{"combine_seconds", func(r Row) string { return Float(r.Round.Combine) }},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/fedactor/fedactor/actors"
 	"github.com/fedactor/fedactor/actors/policy"
+	"github.com/fedactor/fedactor/actors/sim"
 	"github.com/fedactor/fedactor/crypto"
 	"github.com/fedactor/fedactor/dataset"
 	"github.com/fedactor/fedactor/nn"
@@ -82,6 +83,19 @@ type Config struct {
 	// GroupSize, if above 0, aggregates along a tree: groups of that many
 	// owners, each summed by its own secure worker.
 	GroupSize int `json:"group_size,omitempty"`
+	// Clock decides deadlines in simulated time ("" or "sim") or in
+	// wall-clock time ("wall"); simulated times are reported either way.
+	Clock string `json:"clock,omitempty"`
+	// Network is the data owners' network preset (sim.NetworkNames; ""
+	// means broadband), unless Devices gives each owner its own.
+	Network string `json:"network,omitempty"`
+	// Devices is a devices file (sim.ReadDevices), a device per data
+	// owner or, with client sampling, per registered client: the first
+	// that many rows serve.
+	Devices string `json:"devices,omitempty"`
+	// Costs is a crypto cost table written by experiments/crypto
+	// -calibrate; "" means the one shipped with fedactor.
+	Costs string `json:"costs,omitempty"`
 	// SaveModel, if set, is where each setting's final model is written
 	// in safetensors format.
 	SaveModel string `json:"save_model,omitempty"`
@@ -196,6 +210,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("optimizer %q: want adam or sgd", c.Optimizer)
 	case c.Limit < 0 || c.TestLimit < 0:
 		return fmt.Errorf("-limit must be >= 0")
+	case c.Clock != "" && c.Clock != "sim" && c.Clock != "wall":
+		return fmt.Errorf("-clock %q: want sim or wall", c.Clock)
 	case c.EvalEvery < 0:
 		return fmt.Errorf("-eval-every %d < 0", c.EvalEvery)
 	case !(c.Target >= 0 && c.Target <= 1):
@@ -218,6 +234,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-dp-noise %g with -dp-clip %g: want a noise multiplier >= 0 and, with noise, a clipping bound > 0", c.DP.Noise, c.DP.Clip)
 	case !(c.DP.Delta >= 0 && c.DP.Delta < 1):
 		return fmt.Errorf("-dp-delta %g: want δ in (0, 1)", c.DP.Delta)
+	}
+	if _, err := c.deploymentRecord(); err != nil {
+		return err
+	}
+	if c.Devices != "" {
+		if _, err := sim.ReadDevices(c.Devices); err != nil {
+			return fmt.Errorf("-devices: %w", err)
+		}
 	}
 	if _, err := c.strategy(); err != nil {
 		return err
@@ -338,10 +362,19 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	if err != nil {
 		return f, nil, err
 	}
+	pop := len(owners)
+	if clients != nil {
+		pop = len(clients)
+	}
+	devices, costs, err := c.deployment(pop)
+	if err != nil {
+		return f, nil, err
+	}
 	f = actors.Federation{
 		Scheme: scheme, Strategy: strategy, Model: m, Owners: owners, Clients: clients, Privacy: c.DP.privacy(), GroupSize: c.GroupSize,
 		Test: d.Test, TestIndices: d.TestIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
-		Train: actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Prox: c.Mu},
+		Train:     actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Prox: c.Mu},
+		WallClock: c.Clock == "wall", Devices: devices, Costs: costs,
 	}
 	return f, parts, nil
 }
