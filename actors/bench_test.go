@@ -83,7 +83,7 @@ func BenchmarkRoundLoop(b *testing.B) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if _, err := o.train(&GlobalModel{Round: int32(r), Weights: global}); err != nil {
+					if _, err := o.train(&GlobalModel{Round: int32(r), Weights: global}, f.Train.Epochs); err != nil {
 						b.Error(err)
 						return
 					}

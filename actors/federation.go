@@ -124,6 +124,14 @@ type Owner struct {
 	// Drop, if set, is asked at the start of every round whether and when
 	// the owner drops out of it (see RandomDropouts).
 	Drop func(round int) Dropout
+	// Capacity, if set, is asked at the start of every round how many
+	// local epochs the owner can finish before the round's deadline (a
+	// negative number: all of them): an owner that can do fewer is a
+	// straggler, computing this round so slowly that only that many fit
+	// (see RandomStragglers).
+	// A straggler's full update misses the deadline; with
+	// TrainConfig.PartialWork it sends the epochs it finished instead.
+	Capacity func(round int) int
 }
 
 // Client is one registered client of a sampled federation: its private
@@ -200,6 +208,25 @@ func ParseDropout(s string) (Dropout, error) {
 	return Stay, fmt.Errorf("unknown dropout mode %q (valid: before-send, before-unmask, any)", s)
 }
 
+// RandomStragglers returns an Owner.Capacity that makes owner a straggler
+// in each round with probability p, able to finish a number of epochs
+// drawn uniformly from 1 to epochs-1 (as Li et al. 2020 simulate systems
+// heterogeneity; with epochs < 2 a straggler finishes none). The draws
+// depend only on seed, owner and round, so FedAvg and FedProx runs of one
+// seed meet the same stragglers.
+func RandomStragglers(p float64, epochs int, seed uint64, owner int) func(round int) int {
+	return func(round int) int {
+		r := rand.New(rand.NewPCG(seed^0x73747261, uint64(owner)<<32|uint64(round)))
+		switch {
+		case r.Float64() >= p:
+			return -1 // not a straggler this round
+		case epochs < 2:
+			return 0 // no whole epoch fits
+		}
+		return 1 + r.IntN(epochs-1)
+	}
+}
+
 // RandomDropouts returns an Owner.Drop that drops owner out of each round
 // with probability p, at the given point (Stay means either, at random).
 // The draw depends only on seed, owner and round, so a resumed run drops
@@ -235,6 +262,12 @@ type TrainConfig struct {
 	// ResetOptimizer starts each round with fresh optimizer state instead
 	// of keeping the owner's state from its previous round.
 	ResetOptimizer bool
+	// PartialWork has an owner that cannot finish every epoch before the
+	// round's deadline (a straggler, Owner.Capacity) send the epochs it
+	// finished in time instead of missing the deadline, as FedProx does
+	// (Li et al. 2020); without it the straggler is left out, as FedAvg
+	// leaves it out.
+	PartialWork bool
 }
 
 func (t TrainConfig) withDefaults() TrainConfig {

@@ -191,7 +191,7 @@ func (mo *modelOwner) startRound(ctx actor.Context) {
 		names[i] = o.Name
 	}
 	rs := &RoundStart{Round: mo.round, Owners: names, DeadlineMs: f.Deadline.Milliseconds()}
-	g := &GlobalModel{Round: mo.round, Weights: mo.global, Epochs: int32(f.Train.Epochs)}
+	g := &GlobalModel{Round: mo.round, Weights: mo.global, Epochs: int32(f.Train.Epochs), DeadlineMs: f.Deadline.Milliseconds()}
 	var out []outgoing
 	for _, w := range f.secureWorkers() {
 		out = append(out, outgoing{w, rs})

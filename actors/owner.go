@@ -46,6 +46,7 @@ type dataOwner struct {
 	silent   Dropout      // whether and when this owner drops out of round
 	pending  *OwnerReport // trained, waiting for the round's keys
 	spans    []*Span      // the round's steps in simulated time, for the report
+	lastSent int          // bytes of the last update sent to the secure worker
 	resumed  bool         // the optimizer state was restored
 	rejected rejectLog
 }
@@ -159,15 +160,19 @@ func (o *dataOwner) trainRound(ctx actor.Context, m *GlobalModel) error {
 	if o.self.Drop != nil {
 		o.silent = o.self.Drop(int(m.Round))
 	}
+	plan := o.plan(m)
+	if !o.dev.Available(o.now) || plan.epochs == 0 {
+		o.silent = BeforeSend // away, or no epoch fits
+	}
 	if o.silent == BeforeSend {
 		o.fed.Logger.Debug("data owner drops out before sending", "owner", o.self.Name, "round", m.Round)
 		return nil
 	}
 	if err == nil {
 		start := time.Now()
-		rep.TrainLoss, err = o.train(m)
+		rep.TrainLoss, err = o.train(m, plan.epochs)
 		rep.TrainSeconds = time.Since(start).Seconds()
-		o.spans = append(o.spans, o.work("train", o.trainTime(m)))
+		o.spans = append(o.spans, o.work("train", plan.time))
 	}
 	o.pending = rep
 	if err != nil {
@@ -190,11 +195,12 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 	msgs, err := o.protect(rep.Round)
 	o.params, o.global = nil, nil // an owner holds no model between rounds
 	rep.ProtectSeconds = time.Since(start).Seconds()
-	parties, _ := crypto.HoldingOwners(o.fed.Scheme)
-	if parties == 0 {
-		parties = len(o.fed.Owners)
+	o.spans = append(o.spans, o.work("protect", o.step(sim.OpProtect, o.protectParties())))
+	if until, ok := o.dev.AvailableUntil(o.now); !ok || o.now >= until {
+		o.silent = BeforeSend // its window closed while it worked
+		o.fed.Logger.Debug("data owner's window closed before it could send", "owner", o.self.Name, "round", rep.Round)
+		return
 	}
-	o.spans = append(o.spans, o.work("protect", o.step(sim.OpProtect, parties)))
 	var out []outgoing
 	for _, msg := range msgs {
 		if err != nil {
@@ -212,6 +218,9 @@ func (o *dataOwner) protectPending(ctx actor.Context) {
 		if err == nil {
 			rep.BytesSent += int64(len(msg.Payload))
 			out = append(out, outgoing{to, u})
+			if msg.To == crypto.SecureWorker {
+				o.lastSent = wireSize(u)
+			}
 		}
 	}
 	if err != nil {
@@ -257,17 +266,6 @@ func (o *dataOwner) report(ctx actor.Context, rep *OwnerReport) {
 	o.send(ctx, ModelOwnerName, rep)
 }
 
-// trainTime is the simulated time of training the round of m on this
-// owner's shard and device.
-func (o *dataOwner) trainTime(m *GlobalModel) time.Duration {
-	_, _, n := o.shard(o.idx, m.Round)
-	epochs := int(m.Epochs)
-	if epochs == 0 {
-		epochs = o.fed.Train.Epochs
-	}
-	return o.dev.Train(o.fed.Model.FLOPs(), n, epochs)
-}
-
 // fail reports a failed round to the model owner.
 func (o *dataOwner) fail(ctx actor.Context, err error) {
 	rep := o.pending
@@ -302,7 +300,7 @@ func (o *dataOwner) checkGlobal(m *GlobalModel) error {
 
 // train runs the round's local epochs and leaves the trained parameters in
 // o.params. It returns the last epoch's mean loss.
-func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
+func (o *dataOwner) train(m *GlobalModel, epochs int) (loss float64, err error) {
 	f := o.fed
 	if o.opt == nil || f.Train.ResetOptimizer {
 		if o.opt, err = f.Train.newOptimizer(); err != nil {
@@ -324,10 +322,6 @@ func (o *dataOwner) train(m *GlobalModel) (loss float64, err error) {
 	// Each round shuffles from its own seed, so that a resumed run trains
 	// exactly as an uninterrupted one.
 	rng := rand.New(rand.NewPCG(f.Seed, uint64(o.idx+1)<<32|uint64(m.Round)))
-	epochs := int(m.Epochs)
-	if epochs == 0 {
-		epochs = f.Train.Epochs
-	}
 	data, indices, _ := o.shard(o.idx, m.Round)
 	threads := f.ownerThreads()
 	o.cores.acquire(threads)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -95,7 +96,7 @@ func TestRoundTimeByHand(t *testing.T) {
 	for i, o := range f.Owners {
 		got := sec(server.Latency+owner.Latency) + bits(sizes["global"])/math.Min(server.Up/3, owner.Down)
 		train := 3 * f.Model.FLOPs() * float64(len(o.Indices)) / owner.FLOPS // one epoch
-		protect := (0.010 + 0.001*2) // at the table's length, for 2 owners
+		protect := (0.010 + 0.001*2)                                         // at the table's length, for 2 owners
 		// The report and the update leave at once: half the uplink each;
 		// the secure worker takes 2 uploads: half its downlink each.
 		up := sec(owner.Latency+server.Latency) + bits(sizes["update/"+o.Name])/math.Min(owner.Up/2, server.Down/2)
@@ -182,5 +183,85 @@ func TestWallClockDecides(t *testing.T) {
 	checkDropouts(t, f, res, drops)
 	if res.Rounds[0].Seconds < 0.3 {
 		t.Errorf("round 1 took %gs of wall time: on the wall clock it waits out the 300 ms deadline", res.Rounds[0].Seconds)
+	}
+}
+
+// TestStragglers: an owner that can finish only 2 of 5 epochs before the
+// deadline is left out as late under FedAvg, and contributes its 2 epochs
+// in time with partial work (FedProx).
+func TestStragglers(t *testing.T) {
+	run := func(partial bool) (*Result, Federation) {
+		f := toyFederationN(t, "plain", 4, 0)
+		f.Train.Epochs, f.Train.PartialWork, f.Deadline = 5, partial, 10*time.Second
+		f.Owners[3].Capacity = func(round int) int {
+			if round == 1 {
+				return 2
+			}
+			return -1
+		}
+		res, err := Run(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, f
+	}
+	fedavg, f := run(false)
+	r := fedavg.Rounds[0]
+	if len(r.Contributors) != 3 || slices.Contains(r.Contributors, "dave") {
+		t.Errorf("FedAvg, round 1: contributors %v, want the three that finished", r.Contributors)
+	}
+	if !slices.ContainsFunc(r.Rejected, func(x *Rejection) bool { return x.Sender == "dave" && x.Reason == ReasonLate }) {
+		t.Errorf("FedAvg, round 1: dave's late update was not refused as late: %v", r.Rejected)
+	}
+	if r.SimSeconds < f.Deadline.Seconds() {
+		t.Errorf("FedAvg, round 1 took %gs: it waits for the straggler until the deadline", r.SimSeconds)
+	}
+	if len(fedavg.Rounds[1].Contributors) != 4 {
+		t.Errorf("FedAvg, round 2: contributors %v, want all four", fedavg.Rounds[1].Contributors)
+	}
+	prox, _ := run(true)
+	r = prox.Rounds[0]
+	if len(r.Contributors) != 4 {
+		t.Errorf("partial work, round 1: contributors %v, want all four", r.Contributors)
+	}
+	for _, s := range r.Timeline {
+		if s.Party == "dave" && s.Step == "train" && time.Duration(s.EndNs) > f.Deadline+time.Duration(r.SimTime-r.SimSeconds)*time.Second {
+			t.Errorf("partial work: dave's training ends at %v, after the deadline", time.Duration(s.EndNs))
+		}
+	}
+	if reflect.DeepEqual(prox.Final, fedavg.Final) {
+		t.Error("the straggler's partial work did not change the model")
+	}
+}
+
+// TestAvailabilityWindows: an owner outside its device's window in a round
+// sends nothing, and one whose window closes while it works does not send
+// either; both are back in the rounds their windows cover.
+func TestAvailabilityWindows(t *testing.T) {
+	f := toyFederationN(t, "plain", 3, 0)
+	f.Rounds = 3
+	// Round 1 starts within milliseconds and, as carol drops out, ends at
+	// its 1.5 s deadline; round 2, without alice and carol, at 3 s.
+	dev := sim.DefaultDevice()
+	away := dev
+	away.Windows = []sim.Window{{From: 0, To: time.Second}, {From: 3 * time.Second, To: time.Hour}}
+	brief := dev
+	brief.FLOPS = 1e3 // trains for seconds, while its window closes
+	brief.Windows = []sim.Window{{From: 0, To: time.Second}}
+	f.Devices = []sim.Device{dev, away, brief}
+	res, err := Run(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"bob", "alice"}, {"bob"}, {"bob", "alice"}}
+	for i, rm := range res.Rounds {
+		if !reflect.DeepEqual(rm.Contributors, want[i]) {
+			t.Errorf("round %d: contributors %v, want %v", rm.Round, rm.Contributors, want[i])
+		}
+		// Carol's update would have been late: that she sent none shows
+		// that her closed window, not the deadline, kept it.
+		if slices.ContainsFunc(rm.Rejected, func(r *Rejection) bool { return r.Sender == "carol" }) {
+			t.Errorf("round %d: carol sent an update after her window closed: %v", rm.Round, rm.Rejected)
+		}
 	}
 }
