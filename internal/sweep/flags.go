@@ -68,6 +68,8 @@ func NewFlags(fs *flag.FlagSet, out string) *Flags {
 	fs.StringVar(&c.Clock, "clock", "sim", "decide deadlines in simulated time (sim: waiting costs no wall time) or in wall-clock time (wall); simulated times are reported either way")
 	fs.StringVar(&c.Network, "network", "broadband", "the data owners' network: "+strings.Join(sim.NetworkNames(), ", ")+" (docs/simulated-time.md gives their sources)")
 	fs.StringVar(&c.Devices, "devices", "", "a CSV or JSON `file` with a device per owner or client: gflops, up_mbps, down_mbps, latency_ms, windows (replaces -network)")
+	fs.Float64Var(&c.Stragglers, "stragglers", 0, "probability that an owner is a straggler in a round, finishing only 1 to epochs-1 of its epochs before the deadline (seeded by -seed)")
+	fs.BoolVar(&c.PartialWork, "partial-work", false, "stragglers send the epochs they finished in time (FedProx) instead of missing the deadline (FedAvg)")
 	fs.StringVar(&c.Costs, "costs", "", "a crypto cost `table` written by experiments/crypto -calibrate (default: the one shipped, see docs/simulated-time.md)")
 	fs.Float64Var(&c.Dropout, "dropout", 0, "probability that a data owner drops out of a round (seeded by -seed)")
 	fs.StringVar(&c.DropoutAt, "dropout-at", "any", "when owners drop out: before-send, before-unmask or any")

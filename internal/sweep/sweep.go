@@ -96,6 +96,12 @@ type Config struct {
 	// Costs is a crypto cost table written by experiments/crypto
 	// -calibrate; "" means the one shipped with fedactor.
 	Costs string `json:"costs,omitempty"`
+	// Stragglers is the probability that a data owner is a straggler in a
+	// round, able to finish only 1 to Epochs-1 epochs before the deadline
+	// (actors.RandomStragglers); PartialWork has it send those (FedProx)
+	// instead of missing the deadline (FedAvg).
+	Stragglers  float64 `json:"stragglers,omitempty"`
+	PartialWork bool    `json:"partial_work,omitempty"`
 	// SaveModel, if set, is where each setting's final model is written
 	// in safetensors format.
 	SaveModel string `json:"save_model,omitempty"`
@@ -210,6 +216,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("optimizer %q: want adam or sgd", c.Optimizer)
 	case c.Limit < 0 || c.TestLimit < 0:
 		return fmt.Errorf("-limit must be >= 0")
+	case !(c.Stragglers >= 0 && c.Stragglers < 1):
+		return fmt.Errorf("-stragglers %g: want a probability in [0, 1)", c.Stragglers)
 	case c.Clock != "" && c.Clock != "sim" && c.Clock != "wall":
 		return fmt.Errorf("-clock %q: want sim or wall", c.Clock)
 	case c.EvalEvery < 0:
@@ -350,6 +358,9 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 		if c.Dropout > 0 {
 			owners[k].Drop = actors.RandomDropouts(c.Dropout, at, c.Seed, k)
 		}
+		if c.Stragglers > 0 {
+			owners[k].Capacity = actors.RandomStragglers(c.Stragglers, c.Epochs, c.Seed, k)
+		}
 	}
 	if c.Fraction <= 0 {
 		clients = nil
@@ -373,7 +384,7 @@ func Build(c Config, s Setting, d *Data) (actors.Federation, [][]int, error) {
 	f = actors.Federation{
 		Scheme: scheme, Strategy: strategy, Model: m, Owners: owners, Clients: clients, Privacy: c.DP.privacy(), GroupSize: c.GroupSize,
 		Test: d.Test, TestIndices: d.TestIdx, EvalEvery: c.EvalEvery, Rounds: c.Rounds, Deadline: c.Deadline, Seed: c.Seed,
-		Train:     actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Prox: c.Mu},
+		Train:     actors.TrainConfig{Epochs: c.Epochs, BatchSize: c.Batch, Optimizer: c.Optimizer, LR: c.LR, Prox: c.Mu, PartialWork: c.PartialWork},
 		WallClock: c.Clock == "wall", Devices: devices, Costs: costs,
 	}
 	return f, parts, nil

@@ -119,6 +119,11 @@ func TestValidate(t *testing.T) {
 		"fixed owners":    func(c *Config) { c.Schemes, c.Fraction = []string{"ckks-threshold"}, 0.5 },
 		"committee+ss-t":  func(c *Config) { c.Schemes, c.Threshold, c.Committee = []string{"ss"}, 2, 1 },
 		"threshold > all": func(c *Config) { c.Schemes, c.Threshold = []string{"secagg"}, 9 },
+		"bad clock":       func(c *Config) { c.Clock = "sundial" },
+		"bad network":     func(c *Config) { c.Network = "5g" },
+		"no devices file": func(c *Config) { c.Devices = "/nonexistent/devices.csv" },
+		"no costs file":   func(c *Config) { c.Costs = "/nonexistent/costs.json" },
+		"stragglers = 1":  func(c *Config) { c.Stragglers = 1 },
 	}
 	for name, mutate := range cases {
 		c := toyConfig("")
@@ -400,5 +405,49 @@ func TestResumeFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "drop [-") {
 			t.Errorf("-resume with %v: %v", extra, err)
 		}
+	}
+}
+
+// TestSimulatedTimeInTheSweep runs a sweep on the 3g network and again on
+// the lan, the same seed: the accuracies agree, the rounds are slower on
+// 3g, results.csv's sim_* columns hold the figures, and summary.json
+// records the deployment; a devices file gives each owner its own.
+func TestSimulatedTimeInTheSweep(t *testing.T) {
+	run := func(edit func(*Config)) (*Summary, [][]string) {
+		c := toyConfig(t.TempDir())
+		c.Schemes, c.Splits, c.Owners = []string{"plain"}, []string{"iid"}, []int{3}
+		edit(&c)
+		sum, err := Run(context.Background(), c, toy(240, 100), slog.New(slog.DiscardHandler), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := results.ReadCSV(filepath.Join(c.Out, "results.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, rows
+	}
+	slow, rows := run(func(c *Config) { c.Network = "3g" })
+	fast, _ := run(func(c *Config) { c.Network = "lan" })
+	for i, r := range slow.Settings[0].Rounds {
+		f := fast.Settings[0].Rounds[i]
+		if r.TestAccuracy != f.TestAccuracy || !(r.SimSeconds > f.SimSeconds) || !(r.SimUpload > f.SimUpload) {
+			t.Errorf("round %d: 3g accuracy %g, %gs (upload %gs); lan %g, %gs (upload %gs)", r.Round, r.TestAccuracy, r.SimSeconds, r.SimUpload, f.TestAccuracy, f.SimSeconds, f.SimUpload)
+		}
+	}
+	col := slices.Index(rows[0], "sim_round_seconds")
+	if col < 0 || rows[1][col] != Float(slow.Settings[0].Rounds[0].SimSeconds) {
+		t.Errorf("results.csv %v: no sim_round_seconds column holding the round's %g", rows[0], slow.Settings[0].Rounds[0].SimSeconds)
+	}
+	if d := slow.Deployment; d == nil || d.Network != "3g" || d.Link == nil || d.Costs == nil || d.Clock != "sim" {
+		t.Errorf("summary.json's deployment: %+v", d)
+	}
+	devices := filepath.Join(t.TempDir(), "devices.csv")
+	if err := os.WriteFile(devices, []byte("gflops,up_mbps,down_mbps,latency_ms\n50,1,4,60\n50,1,4,60\n50,1,4,60\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	own, _ := run(func(c *Config) { c.Devices = devices })
+	if got, want := own.Settings[0].Rounds[0].SimUpload, slow.Settings[0].Rounds[0].SimUpload; !(got > 0) || got == want {
+		t.Errorf("with a devices file the upload took %gs, as on 3g (%gs): the file was not used", got, want)
 	}
 }
