@@ -459,11 +459,16 @@ func (f *Federation) revealDeadline() time.Duration { return f.grace() }
 // the owners' deadline, then a grace period for the round's keys, one
 // for combining, one for the group workers' hop in an aggregation tree,
 // and one per reveal attempt (each failed attempt drops at least one
-// silent owner).
-func (f *Federation) roundDeadline() time.Duration {
-	steps := len(f.Owners) + 2
+// silent owner). In simulated time a reveal attempt also waits for its
+// transfers, up to the owners' deadline each (revealTransfers).
+func (f *Federation) roundDeadline(simulated bool) time.Duration {
+	attempts := len(f.Owners)
+	d := f.Deadline + time.Duration(attempts+2)*f.grace()
 	if f.GroupSize > 0 {
-		steps++
+		d += f.grace()
 	}
-	return f.Deadline + time.Duration(steps)*f.grace()
+	if _, reveals := f.Scheme.(crypto.RevealSharing); reveals && simulated {
+		d += time.Duration(attempts) * f.Deadline
+	}
+	return d
 }

@@ -156,7 +156,7 @@ func (mo *modelOwner) startSetup(ctx actor.Context) {
 		s.Owners = append(s.Owners, o.Name)
 	}
 	mo.broadcast(ctx, mo.parties(), s)
-	mo.cancel = mo.after(ctx, f.roundDeadline(), &setupDeadline{})
+	mo.cancel = mo.after(ctx, f.roundDeadline(mo.simulated()), &setupDeadline{})
 }
 
 func (mo *modelOwner) onReady(ctx actor.Context, m *Ready) error {
@@ -200,7 +200,7 @@ func (mo *modelOwner) startRound(ctx actor.Context) {
 		out = append(out, outgoing{n, g})
 	}
 	mo.sendAll(ctx, out)
-	mo.cancel = mo.after(ctx, f.roundDeadline(), &roundDeadline{round: mo.round})
+	mo.cancel = mo.after(ctx, f.roundDeadline(mo.simulated()), &roundDeadline{round: mo.round})
 }
 
 func (mo *modelOwner) onReport(m *OwnerReport) error {
@@ -271,7 +271,7 @@ func (mo *modelOwner) onPartial(ctx actor.Context, m *Partial) error {
 		}
 	}
 	arrival := mo.arrival(m, len(holders))
-	if mo.simulated() && arrival > mo.began.sim+mo.fed.roundDeadline() {
+	if mo.simulated() && arrival > mo.began.sim+mo.fed.roundDeadline(mo.simulated()) {
 		return reject(ReasonLate, "partial from %s arrived at %v, after the round's deadline (simulated)", m.Holder, arrival)
 	}
 	w := mo.partials[SecureWorkerName]

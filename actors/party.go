@@ -107,14 +107,29 @@ func (p *party) arrival(msg proto.Message, fanIn int) time.Duration {
 	return time.Duration(s.SimNs) + sim.Transfer(wireSize(msg), from, p.dev.Link, 1, fanIn)
 }
 
-// wireSize is msg's serialized size without its stamp: the simulation's
-// bookkeeping (times, rates) is not traffic, and without it a message's
-// size does not depend on the clock's value.
+// wireSize is msg's serialized size without the simulation's bookkeeping,
+// its stamp and its spans (times, rates): it is not traffic, and without
+// it a message's size does not depend on the clock's values.
 func wireSize(msg proto.Message) int {
+	m := msg.ProtoReflect()
 	n := proto.Size(msg)
-	if s := stampOf(msg); s != nil {
-		k := proto.Size(s)
-		n -= k + 1 + protowire.SizeVarint(uint64(k)) // the field's tag, length and body
+	fields := m.Descriptor().Fields()
+	for _, name := range []protoreflect.Name{"stamp", "spans"} {
+		fd := fields.ByName(name)
+		if fd == nil || !m.Has(fd) {
+			continue
+		}
+		tag := protowire.SizeTag(fd.Number())
+		if fd.IsList() {
+			l := m.Get(fd).List()
+			for i := range l.Len() {
+				k := proto.Size(l.Get(i).Message().Interface())
+				n -= tag + protowire.SizeBytes(k)
+			}
+			continue
+		}
+		k := proto.Size(m.Get(fd).Message().Interface())
+		n -= tag + protowire.SizeBytes(k)
 	}
 	return n
 }

@@ -265,3 +265,41 @@ func TestAvailabilityWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestRevealWaitsForItsTransfers: on links so slow that a reveal request
+// and its answers take longer than the reveal's grace period, the secure
+// worker waits for them in simulated time (the owners' updates, as large,
+// arrived within the owners' deadline), and the round succeeds.
+func TestRevealWaitsForItsTransfers(t *testing.T) {
+	for _, scheme := range []string{"ckks-threshold"} { // secagg's reveal shares are a few bytes
+		t.Run(scheme, func(t *testing.T) {
+			t.Parallel()
+			f := toyFederationN(t, scheme, 3, 2)
+			f.Rounds, f.Deadline = 1, time.Hour
+			slow := sim.DefaultDevice()
+			slow.Link = sim.Link{Up: 2e3, Down: 2e3} // bits/s
+			f.Devices = []sim.Device{slow, slow, slow}
+			res, err := Run(context.Background(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res.Rounds[0]
+			if r.Err != "" || len(r.Contributors) != 3 {
+				t.Fatalf("round 1: err %q, contributors %v; want all three", r.Err, r.Contributors)
+			}
+			// The control: the reveal did take longer than its grace.
+			var asked, answered time.Duration
+			for _, s := range r.Timeline {
+				switch {
+				case s.Party == "secure-worker" && s.Step == "combine":
+					asked = time.Duration(s.EndNs)
+				case s.Step == "reveal share upload":
+					answered = max(answered, time.Duration(s.EndNs))
+				}
+			}
+			if grace := f.grace(); asked == 0 || answered-asked <= grace {
+				t.Errorf("the reveal shares arrived %v after the request: the test needs more than the %v grace", answered-asked, grace)
+			}
+		})
+	}
+}

@@ -40,3 +40,19 @@ func TestEveryMessageIsStamped(t *testing.T) {
 		})
 	}
 }
+
+// TestWireSizeLeavesOutBookkeeping: a message's wire size is its size
+// without its stamp and its spans, whatever their values.
+func TestWireSizeLeavesOutBookkeeping(t *testing.T) {
+	bare := &OwnerReport{Round: 3, Sender: "bob", TrainLoss: 0.5, BytesSent: 1 << 20}
+	for _, m := range []*OwnerReport{
+		proto.Clone(bare).(*OwnerReport),
+		{Round: 3, Sender: "bob", TrainLoss: 0.5, BytesSent: 1 << 20, Stamp: &Stamp{From: "bob", SimNs: 1, UpBps: 1e6}},
+		{Round: 3, Sender: "bob", TrainLoss: 0.5, BytesSent: 1 << 20, Stamp: &Stamp{From: "bob", SimNs: 1 << 50, UpBps: 3e9, LatencyNs: 40e6},
+			Spans: []*Span{{Party: "bob", Step: "train", StartNs: 1 << 40, EndNs: 1 << 41}, {Party: "bob", Step: "upload", EndNs: 7}}},
+	} {
+		if got, want := wireSize(m), proto.Size(bare); got != want {
+			t.Errorf("wire size %d, want %d (stamp %v, %d spans)", got, want, m.Stamp, len(m.Spans))
+		}
+	}
+}

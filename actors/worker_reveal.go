@@ -33,9 +33,11 @@ type workerReveal struct {
 	acc        []byte
 	from       map[string]bool
 	// due is the simulated instant after which a share of this attempt is
-	// late (0: the wall clock decides); in holds each share's arrival.
-	due time.Duration
-	in  map[string]time.Duration
+	// late (0: the wall clock decides); in holds each share's arrival and
+	// uploads its way from its owner.
+	due     time.Duration
+	in      map[string]time.Duration
+	uploads []*Span
 }
 
 // askRevealShares starts the reveal step of the aggregate just collected:
@@ -67,17 +69,33 @@ func (w *secureWorker) ask(ctx actor.Context) {
 		r.asked = r.asked[:r.threshold]
 	}
 	r.attempt++
-	r.acc, r.from, r.in, r.due = nil, map[string]bool{}, map[string]time.Duration{}, 0
+	r.acc, r.from, r.in, r.uploads, r.due = nil, map[string]bool{}, map[string]time.Duration{}, nil, 0
 	active := slices.Clone(r.asked)
 	slices.SortFunc(active, func(a, b string) int { return w.fed.ownerIndex(a) - w.fed.ownerIndex(b) })
 	req := &RevealRequest{Round: w.col.round, Aggregate: w.partial.Payload, Attempt: r.attempt,
 		Active: active, Contributors: w.partial.Contributors}
 	w.behavior.Become(w.revealing)
 	w.broadcast(ctx, r.asked, req)
+	wait := w.fed.revealDeadline()
 	if w.simulated() {
-		r.due = w.now + w.fed.revealDeadline()
+		wait += w.revealTransfers(req, r.asked)
+		r.due = w.now + wait
 	}
-	w.phaseTimer(ctx, w.fed.revealDeadline(), r.due, "revealing")
+	w.phaseTimer(ctx, wait, r.due, "revealing")
+}
+
+// revealTransfers is what a reveal request adds to the wait in simulated
+// time: its way to the slowest asked owner and the way back of an answer
+// as large, every asked owner sharing the worker's links. It is at most
+// the owners' deadline: their updates, as large, arrived within it.
+func (w *secureWorker) revealTransfers(req *RevealRequest, asked []string) time.Duration {
+	size, n := wireSize(req), len(asked)
+	var slowest time.Duration
+	for _, name := range asked {
+		dev := w.ownerDevice(w.fed.ownerIndex(name), w.col.round)
+		slowest = max(slowest, sim.Transfer(size, w.dev.Link, dev.Link, n, 1)+sim.Transfer(size, dev.Link, w.dev.Link, 1, n))
+	}
+	return min(slowest, w.fed.Deadline)
 }
 
 // revealing takes the asked owners' reveal shares.
@@ -135,6 +153,9 @@ func (w *secureWorker) revealShare(ctx actor.Context, m *RevealShare) error {
 		return fmt.Errorf("reveal share from %s: %w", m.Sender, err)
 	}
 	r.acc, r.from[m.Sender], r.in[m.Sender] = acc, true, arrival
+	up := w.upload(m, m.Sender, arrival)
+	up.Step = "reveal share upload"
+	r.uploads = append(r.uploads, up)
 	// On the wall clock any threshold answers close the step at once; in
 	// simulated time the first threshold to arrive do, which only every
 	// answer tells.
@@ -165,6 +186,11 @@ func (w *secureWorker) closeReveal(ctx actor.Context, timedOut bool) {
 		}
 		start, end := folding(in, w.step(sim.OpCombine, 0))
 		w.wait(end)
+		for _, up := range r.uploads {
+			if time.Duration(up.EndNs) <= in[len(in)-1] { // the shares that revealed
+				w.spans = append(w.spans, up)
+			}
+		}
 		w.spans = append(w.spans, &Span{Party: w.name, Step: "reveal shares", StartNs: int64(start), EndNs: int64(end)})
 		w.partial.RevealShare = r.acc
 		w.forward(ctx)

@@ -117,7 +117,8 @@ func Lines(path string, c Chart, series []Series) error {
 
 // Bars writes a grouped bar chart: one group per category, one bar per
 // series within each group. With c.LogY the bars rise from a decade below
-// the smallest value on a logarithmic axis.
+// the smallest value on a logarithmic axis. A NaN value is a bar left out:
+// a result that does not exist, such as a target never reached.
 func Bars(path string, c Chart, categories []string, series []Series) error {
 	if len(series) == 0 || len(categories) == 0 {
 		return fmt.Errorf("plot %s: %w", path, ErrNoData)
@@ -128,14 +129,20 @@ func Bars(path string, c Chart, categories []string, series []Series) error {
 	all := make([]plotter.Values, len(series))
 	lowest, highest := math.Inf(1), math.Inf(-1)
 	for i, s := range series {
-		vals, err := values(path, s, len(categories), logY)
+		vals, err := values(path, s, len(categories), logY, true)
 		if err != nil {
 			return err
 		}
-		all[i] = vals
-		for _, y := range vals {
-			lowest, highest = math.Min(lowest, y), math.Max(highest, y)
+		all[i] = make(plotter.Values, len(vals))
+		for j, y := range vals {
+			if !math.IsNaN(y) {
+				all[i][j] = y
+				lowest, highest = math.Min(lowest, y), math.Max(highest, y)
+			}
 		}
+	}
+	if math.IsInf(lowest, 1) {
+		return fmt.Errorf("plot %s: every bar is missing: %w", path, ErrNoData)
 	}
 	var base float64
 	if logY {
@@ -147,7 +154,9 @@ func Bars(path string, c Chart, categories []string, series []Series) error {
 		if logY {
 			shown := make(plotter.Values, len(vals))
 			for j, y := range vals {
-				shown[j] = math.Log10(y) - base
+				if y > 0 { // a missing bar stays at the axis
+					shown[j] = math.Log10(y) - base
+				}
 			}
 			vals = shown
 		}
@@ -196,7 +205,7 @@ func StackedBars(path string, c Chart, categories []string, series []Series) err
 	var below *plotter.BarChart
 	tops := make([]float64, len(categories))
 	for i, s := range series {
-		vals, err := values(path, s, len(categories), false)
+		vals, err := values(path, s, len(categories), false, false)
 		if err != nil {
 			return err
 		}
@@ -234,11 +243,14 @@ func padBars(p figure, n int) {
 	p.X.Min, p.X.Max = -0.5, float64(n)-0.5
 }
 
-func values(path string, s Series, n int, positive bool) (plotter.Values, error) {
+func values(path string, s Series, n int, positive, missing bool) (plotter.Values, error) {
 	if len(s.Y) != n {
 		return nil, fmt.Errorf("plot %s: series %q has %d values for %d categories", path, s.Name, len(s.Y), n)
 	}
 	for j, y := range s.Y {
+		if missing && math.IsNaN(y) {
+			continue
+		}
 		if !finite(y) || (positive && y <= 0) {
 			return nil, fmt.Errorf("plot %s: series %q value %d (%g) cannot be drawn", path, s.Name, j, y)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -110,6 +111,8 @@ func TestBadInput(t *testing.T) {
 		{"log of zero", Lines(path, Chart{LogX: true}, []Series{{X: []float64{0}, Y: []float64{1}}})},
 		{"bars count", Bars(path, Chart{}, []string{"a", "b"}, []Series{{Y: []float64{1}}})},
 		{"no categories", StackedBars(path, Chart{}, nil, []Series{{Y: nil}})},
+		{"every bar missing", Bars(path, Chart{LogY: true}, []string{"a"}, []Series{{Y: []float64{math.NaN()}}})},
+		{"NaN stacked", StackedBars(path, Chart{}, []string{"a"}, []Series{{Y: []float64{math.NaN()}}})},
 	}
 	for _, c := range cases {
 		if c.err == nil {
@@ -119,4 +122,58 @@ func TestBadInput(t *testing.T) {
 	if err := Lines(path, Chart{}, nil); !errors.Is(err, ErrNoData) {
 		t.Errorf("empty plot: %v, want ErrNoData", err)
 	}
+}
+
+func TestTimeline(t *testing.T) {
+	dir := t.TempDir()
+	spans := []Span{{"bob", "train", 0, 2}, {"bob", "upload", 2, 2.5}, {"alice", "train", 0, 3}, {"secure-worker", "combine", 3.1, 3.1}}
+	path := filepath.Join(dir, "timeline.png")
+	if err := Timeline(path, Chart{Title: "one round", XLabel: "simulated seconds"}, spans); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() < 1000 {
+		t.Fatalf("timeline.png: %v", err)
+	}
+	if err := Timeline(path, Chart{}, nil); !errors.Is(err, ErrNoData) {
+		t.Errorf("no spans: %v", err)
+	}
+	if err := Timeline(path, Chart{}, []Span{{"bob", "train", 2, 1}}); err == nil {
+		t.Error("a span that ends before it starts was drawn")
+	}
+}
+
+// TestMissingBar: a NaN bar is left out, on a linear or a log axis, and
+// the other bars of its series are drawn.
+func TestMissingBar(t *testing.T) {
+	dir := t.TempDir()
+	for _, logY := range []bool{false, true} {
+		// ckks's pixels: its bars and its legend entry.
+		ckks := func(y float64) int {
+			path := filepath.Join(dir, "bars.png")
+			err := Bars(path, Chart{LogY: logY}, []string{"lan", "3g"}, []Series{{Name: "plain", Y: []float64{2, 30}}, {Name: "ckks", Y: []float64{5, y}}})
+			if err != nil {
+				t.Fatalf("log %v, ckks on 3g %g: %v", logY, y, err)
+			}
+			img, n := readPNG(t, path), 0
+			want := palette(1)
+			for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+				for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+					if sameColour(img.At(x, y), want) {
+						n++
+					}
+				}
+			}
+			return n
+		}
+		missing, present := ckks(math.NaN()), ckks(300)
+		if missing == 0 || missing >= present/2 {
+			t.Errorf("log %v: %d of ckks's pixels without its 3g bar, %d with it: want its lan bar only", logY, missing, present)
+		}
+	}
+}
+
+func sameColour(a, b color.Color) bool {
+	r1, g1, b1, _ := a.RGBA()
+	r2, g2, b2, _ := b.RGBA()
+	return r1 == r2 && g1 == g2 && b1 == b2
 }
