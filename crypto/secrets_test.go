@@ -69,7 +69,8 @@ func lifeSecrets(l *life, cfg Config) []secrecy.Secret {
 }
 
 // TestCombinerHoldsNoSecretBytes searches every byte a secure worker's
-// Combiner holds, after a whole round, for any window of 4 words of a
+// Combiner holds, after set-up (with the key exchange) and the combining
+// of every owner's update, for any window of 4 words of a
 // secret key, any key or seed whole, and any 4 consecutive values of an
 // update in every plaintext form; for every scheme and ss with a
 // committee, whose holding owners' Combiners are checked too.

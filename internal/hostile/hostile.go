@@ -2,9 +2,10 @@
 // a federation: payloads that do not decode, vectors of the wrong length,
 // ciphertexts under other parameters or keys, replays, rounds from the
 // future, duplicates, unknown senders, and, for plain, NaN, Inf and
-// absurd norms. Tests and the soak run send them to the secure worker (a
-// group's, in an aggregation tree) and the model owner, which must refuse
-// every one and go on.
+// absurd norms, and, for a data owner, stale, malformed or repeated global
+// models, set-ups and requests. Tests and the soak run send them to the
+// secure worker (a group's, in an aggregation tree), the model owner and a
+// data owner, which must refuse every one and go on.
 package hostile
 
 import (

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -193,5 +194,21 @@ func TestRunnerWithoutPlan(t *testing.T) {
 	}
 	if want := []int{10, 20, 30, 40, 45}; !slices.Equal(saved, want) {
 		t.Errorf("saved with %v rounds, want %v (every %d rounds and at the end)", saved, want, SaveEvery)
+	}
+}
+
+// TestREADMEListsTheColumns: the README's line of results.csv's columns
+// is the header the sweep writes.
+func TestREADMEListsTheColumns(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range Columns {
+		names = append(names, c.Name)
+	}
+	if header := "`" + strings.Join(names, ",") + "`"; !strings.Contains(string(readme), "\n"+header+"\n") {
+		t.Errorf("README.md does not list results.csv's columns as a line of their own:\n%s", header)
 	}
 }
